@@ -1,0 +1,81 @@
+# The README's two commands are `make run` and `make test`; everything else is a building block.
+# Each target does whatever set-up is missing, so both work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python < 3.11; .python-version makes pyenv's python3 resolve to 3.10.
+PYTHON ?= $(shell command -v python3.10 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RASA := $(BIN)/rasa
+INSTALLED := $(VENV)/.installed
+MODEL_STAMP := models/.trained
+# Everything that changes the trained model; the facts file is deliberately NOT here:
+# answers are read at run time, so editing a fact never needs retraining.
+TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null | sort)
+
+export PYTHONDONTWRITEBYTECODE := 1
+# Rasa's telemetry would try to reach the internet; keep logs short and offline.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean
+
+help:
+	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
+	@echo "make test   - set up, train if needed, run every test"
+	@echo "make shell  - chat with the assistant in the terminal"
+	@echo "make install / make train - building blocks"
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (see .python-version)"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+train: $(MODEL_STAMP)
+
+$(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS)
+	@mkdir -p models
+	$(RASA) train --fixed-model-name iom --out models 2>&1 | grep -vE '^\s*(Epochs|Processed|[0-9]+%)' || true
+	@test -f models/iom.tar.gz
+	@touch $@
+
+run: install train
+	@scripts/run.sh
+
+shell: install train
+	@scripts/run.sh --shell
+
+lint: install
+	$(BIN)/ruff check .
+
+validate: install
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: train
+	$(RASA) test core --model models/iom.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+test-nlu: train
+	$(BIN)/python scripts/evaluate_holdout.py --model models/iom.tar.gz --min-accuracy 0.90
+
+test-py: train
+	$(BIN)/python -m pytest
+
+test: install train lint validate test-stories test-nlu test-py
+
+# Rebuild requirements.lock from requirements.in in a throw-away venv.
+lock:
+	rm -rf /tmp/iom-lock-venv && $(PYTHON) -m venv /tmp/iom-lock-venv
+	/tmp/iom-lock-venv/bin/pip install --quiet -r requirements.in
+	{ echo "# Generated: pip freeze of a Python 3.10 venv built from requirements.in. Regenerate with"; \
+	  echo "# 'make lock' after changing requirements.in."; \
+	  /tmp/iom-lock-venv/bin/pip freeze | grep -v '^pip==\|^setuptools==\|^wheel=='; } > requirements.lock
+
+check-facts: install
+	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts")'
+
+clean:
+	rm -rf models results .pytest_cache

@@ -1,0 +1,82 @@
+"""Custom actions: thin wrappers that read the tracker, ask actions.answers, and reply."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import Reply, answer, not_understood_reply, small_talk_reply
+from actions.facts import FactStore
+from actions.language import detect_language, normalise_language
+
+logger = logging.getLogger(__name__)
+
+# One store for the action server's lifetime: it reloads the file itself when it changes.
+FACT_STORE = FactStore()
+
+
+def conversation_language(tracker: Tracker) -> str:
+    """Language of the user's last message; ambiguous messages keep the conversation's."""
+    message = tracker.latest_message or {}
+    metadata = message.get("metadata") or {}
+    previous = normalise_language(tracker.get_slot("language")) or normalise_language(
+        metadata.get("language")
+    )
+    return detect_language(message.get("text") or "", previous)
+
+
+def _send(dispatcher: CollectingDispatcher, reply: Reply, lang: str) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+    events: List[Dict[Text, Any]] = [SlotSet("language", lang)]
+    if reply.topic:
+        events += [SlotSet("topic", reply.topic), SlotSet("country", reply.country)]
+    return events
+
+
+def _intent(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+class ActionAnswerFact(Action):
+    """Answers fact questions and follow-ups (more, source, since when) from the facts file."""
+
+    def name(self) -> Text:
+        return "action_answer_fact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        lang = conversation_language(tracker)
+        facts = FACT_STORE.current()
+        reply = answer(
+            facts,
+            _intent(tracker) or "",
+            (tracker.latest_message or {}).get("entities") or [],
+            lang,
+            topic=tracker.get_slot("topic"),
+            country=tracker.get_slot("country"),
+        )
+        return _send(dispatcher, reply, lang)
+
+
+class ActionSmallTalk(Action):
+    """Greeting, thanks, help, out-of-scope and not-understood replies (never set the topic)."""
+
+    def name(self) -> Text:
+        return "action_small_talk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        lang = conversation_language(tracker)
+        facts = FACT_STORE.current()
+        intent = _intent(tracker)
+        if intent == "nlu_fallback":
+            reply = not_understood_reply(facts, lang)
+        else:
+            reply = small_talk_reply(facts, intent or "", lang)
+        return _send(dispatcher, reply, lang)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Starts the assistant: action server, then the Rasa server (REST channel and every channel in
+# credentials.yml). `make run` calls this after install and training. --shell chats in the
+# terminal instead of serving HTTP.
+#
+# Environment (all optional):
+#   RASA_PORT (5005)  ACTIONS_PORT (5055)  RASA_HOST (127.0.0.1)
+#   RASA_AUTH_TOKEN   enables Rasa's HTTP API, protected by this token (off when unset)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+RASA_HOST=${RASA_HOST:-127.0.0.1}
+BIN=.venv/bin
+mkdir -p run
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+wait_for() {  # url, name, pid
+  for _ in $(seq 1 240); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see run/$2.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+  echo "$2 did not start within 2 minutes; see run/$2.log" >&2
+  exit 1
+}
+
+# The endpoints file points at this run's action server port; the tracker store stays the
+# SQLite file of endpoints.yml, so conversations survive restarts.
+sed "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" endpoints.yml > run/endpoints.yml
+
+echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: run/actions.log)"
+$BIN/rasa run actions --port "$ACTIONS_PORT" > run/actions.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
+
+if [[ "${1:-}" == "--shell" ]]; then
+  echo "Chat in the terminal (French or English); type /stop to quit."
+  $BIN/rasa shell --model models/iom.tar.gz --endpoints run/endpoints.yml
+  exit 0
+fi
+
+api_args=()
+if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
+
+echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: run/rasa.log)"
+$BIN/rasa run --model models/iom.tar.gz --endpoints run/endpoints.yml --credentials credentials.yml \
+  --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" > run/rasa.log 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
+
+cat <<MSG
+
+The IOM/OIM assistant is running.
+  REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
+            -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
+  Terminal chat: make shell
+Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,181 @@
+"""Starts the real action server and Rasa server for integration tests (no mocks).
+
+Each `Stack` runs `rasa run actions` and `rasa run` from the project's venv on free ports of
+127.0.0.1, with its own SQLite tracker store in a temporary folder, the HTTP API enabled behind a
+random token (to read trackers), and logs in that folder. Other test modules build on it: pass
+`credentials` (YAML text) for more channels, `env` for channel secrets, `endpoints` to replace
+the endpoints file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+MODEL = ROOT / "models" / "iom.tar.gz"
+START_TIMEOUT = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: Optional[Dict[str, str]] = None,
+    timeout: float = 30,
+    raw: Optional[bytes] = None,
+) -> tuple[int, bytes]:
+    """A plain HTTP request; returns (status, body) for 2xx and error statuses alike."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method=method)
+    if body is not None and raw is None:
+        request.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} not up after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+class Stack:
+    def __init__(
+        self,
+        workdir: Path,
+        credentials: str = "rest:\n",
+        env: Optional[Dict[str, str]] = None,
+        endpoints: Optional[str] = None,
+        facts_file: Optional[Path] = None,
+        extra_rasa_args: Optional[List[str]] = None,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.token = secrets.token_hex(16)
+        self.tracker_db = self.workdir / "tracker.db"
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.extra_rasa_args = extra_rasa_args or []
+        self.env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})}
+        if facts_file:
+            self.env["IOM_FACTS_FILE"] = str(facts_file)
+        self.actions: Optional[subprocess.Popen] = None
+        self.rasa: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = open(self.workdir / log_name, "ab")
+        return subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port)], "actions.log"
+        )
+        _wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, self.workdir / "actions.log")
+
+    def start_rasa(self) -> None:
+        endpoints = self.endpoints or (
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.tracker_db}\n"
+        )
+        (self.workdir / "endpoints.yml").write_text(endpoints)
+        (self.workdir / "credentials.yml").write_text(self.credentials)
+        self.rasa = self._spawn(
+            [
+                str(BIN / "rasa"), "run", "--model", str(MODEL),
+                "--endpoints", str(self.workdir / "endpoints.yml"),
+                "--credentials", str(self.workdir / "credentials.yml"),
+                "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                "--enable-api", "--auth-token", self.token, *self.extra_rasa_args,
+            ],
+            "rasa.log",
+        )
+        _wait(self.url + "/", self.rasa, self.workdir / "rasa.log")
+
+    def start(self) -> "Stack":
+        self.start_actions()
+        self.start_rasa()
+        return self
+
+    @staticmethod
+    def _stop(process: Optional[subprocess.Popen]) -> None:
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+
+    def stop(self) -> None:
+        self.stop_rasa()
+        self.stop_actions()
+
+    # --- talking to it -------------------------------------------------------------------
+
+    def say(self, sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+        body: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        status, raw = http("POST", self.url + "/webhooks/rest/webhook", body)
+        assert status == 200, (status, raw[:500])
+        return json.loads(raw)
+
+    def tracker(self, sender: str) -> Dict:
+        status, raw = http(
+            "GET", f"{self.url}/conversations/{sender}/tracker?token={self.token}"
+        )
+        assert status == 200, (status, raw[:500])
+        return json.loads(raw)
+
+    def slot(self, sender: str, name: str) -> Any:
+        return self.tracker(sender)["slots"].get(name)
+
+
+def texts(replies: List[Dict]) -> str:
+    """All reply texts of one turn, joined."""
+    return "\n".join(r.get("text", "") for r in replies)

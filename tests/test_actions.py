@@ -1,0 +1,158 @@
+"""The custom actions, run on rasa-sdk trackers as the action server runs them."""
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswerFact, ActionSmallTalk
+
+SLOTS = ("topic", "country", "language")
+
+
+def tracker(text, intent, entities=(), metadata=None, **slots):
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": list(entities),
+        "metadata": metadata or {},
+    }
+    return Tracker(
+        "user", {name: slots.get(name) for name in SLOTS}, latest, [], False, None, {}, "action_listen"
+    )
+
+
+def run(action, tracker_):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return dispatcher.messages, slots
+
+
+def country(code):
+    return {"entity": "country", "value": code}
+
+
+def office(value):
+    return {"entity": "office", "value": value}
+
+
+def test_french_question_gets_french_answer_topic_and_related_buttons():
+    messages, slots = run(ActionAnswerFact(), tracker("Qui dirige l'OIM ?", "ask_office"))
+    assert len(messages) == 1
+    text = messages[0]["text"]
+    assert "Amy E. Pope" in text and "Directrice générale" in text
+    assert "iom.int" in text  # the source is shown
+    assert slots["topic"] == "director_general" and slots["language"] == "fr"
+    buttons = messages[0]["buttons"]
+    assert 2 <= len(buttons) <= 3
+    assert {"title": "Direction de l'OIM", "payload": "/ask_leadership"} in buttons
+    assert all(b["payload"].startswith("/ask_") for b in buttons)
+
+
+def test_english_question_gets_english_answer():
+    messages, slots = run(ActionAnswerFact(), tracker("Where is the headquarters of IOM?", "ask_headquarters"))
+    assert "Geneva" in messages[0]["text"] and "Genève" not in messages[0]["text"]
+    assert slots == {"language": "en", "topic": "headquarters", "country": None}
+
+
+def test_office_entity_picks_the_office_and_buttons_carry_it():
+    messages, slots = run(
+        ActionAnswerFact(), tracker("who is the chief of staff", "ask_office", [office("chief_of_staff")])
+    )
+    assert slots["topic"] == "chief_of_staff"
+    assert "Chief of Staff" in messages[0]["text"]
+    assert "no confirmed source" in messages[0]["text"]  # no invented name
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/ask_office{"office":"director_general"}' in payloads
+
+
+def test_the_deputy_names_both_deputies():
+    messages, slots = run(
+        ActionAnswerFact(),
+        tracker("and the deputy?", "ask_office", [office("ddg")], topic="director_general", language="en"),
+    )
+    text = messages[0]["text"]
+    assert "two Deputy Directors General" in text
+    assert "Ugochi Daniels" in text and "Management and Reform" in text
+    assert slots["topic"] == "ddg_operations"
+
+
+def test_sourced_member_country_is_confirmed():
+    messages, slots = run(
+        ActionAnswerFact(), tracker("La France est-elle membre de l'OIM ?", "ask_member_states", [country("FR")])
+    )
+    text = messages[0]["text"]
+    assert text.startswith("Oui") and "France" in text and "1951" in text and "1992" in text
+    assert slots["topic"] == "member_states" and slots["country"] == "FR"
+
+
+@pytest.mark.parametrize("lang_text, name", [("Is Japan a member of IOM?", "Japan"), ("Le Japon est membre ?", "Japon")])
+def test_unsourced_country_is_never_denied(lang_text, name):
+    messages, slots = run(ActionAnswerFact(), tracker(lang_text, "ask_member_states", [country("JP")]))
+    text = messages[0]["text"]
+    assert name in text and "https://www.iom.int/member-states" in text
+    lowered = text.lower()
+    assert "not a member" not in lowered and "n'est pas membre" not in lowered
+    assert slots["topic"] == "member_states" and slots["country"] == "JP"
+
+
+def test_unknown_country_fragment_points_to_the_official_list():
+    messages, slots = run(ActionAnswerFact(), tracker("et le Wakanda ?", "inform_country"))
+    assert "https://www.iom.int/member-states" in messages[0]["text"]
+    assert "pas reconnu" in messages[0]["text"]
+    assert slots["topic"] == "member_states"
+
+
+def test_follow_ups_work_on_the_current_topic():
+    more, slots = run(ActionAnswerFact(), tracker("dites-m'en plus", "ask_more", topic="director_general", language="fr"))
+    assert "15 mai 2023" in more[0]["text"] and slots["topic"] == "director_general"
+    source, slots = run(ActionAnswerFact(), tracker("source ?", "ask_source", topic="director_general", language="fr"))
+    assert "https://www.iom.int/news/iom-council-elect-director-general" in source[0]["text"]
+    assert "2023-10-01" in source[0]["text"] and slots["topic"] == "director_general"
+    since, _ = run(ActionAnswerFact(), tracker("since when?", "ask_since_when", topic="un_system", language="fr"))
+    assert "19 September 2016" in since[0]["text"]  # the user switched to English
+
+
+def test_since_when_after_a_country_answer_is_about_that_country():
+    since, slots = run(
+        ActionAnswerFact(), tracker("since when?", "ask_since_when", topic="member_states", country="CN", language="en")
+    )
+    assert "China" in since[0]["text"] and "June 2016" in since[0]["text"]
+    assert slots["country"] == "CN"
+
+
+def test_since_when_without_a_sourced_date_says_so():
+    since, _ = run(ActionAnswerFact(), tracker("depuis quand ?", "ask_since_when", topic="headquarters"))
+    assert "pas de date sourcée" in since[0]["text"] and "https://" in since[0]["text"]
+
+
+def test_follow_up_without_topic_offers_topics_and_leaves_topic_empty():
+    messages, slots = run(ActionAnswerFact(), tracker("tell me more", "ask_more"))
+    assert "topic" not in slots
+    assert messages[0]["buttons"]
+
+
+def test_page_language_is_the_default_until_the_user_writes_otherwise():
+    messages, slots = run(ActionSmallTalk(), tracker("/greet", "greet", metadata={"language": "en"}))
+    assert messages[0]["text"].startswith("Hello") and slots == {"language": "en"}
+    messages, slots = run(ActionSmallTalk(), tracker("bonjour", "greet", metadata={"language": "en"}, language="en"))
+    assert messages[0]["text"].startswith("Bonjour") and slots == {"language": "fr"}
+
+
+def test_ambiguous_short_message_keeps_the_conversation_language():
+    messages, slots = run(ActionAnswerFact(), tracker("OIM ?", "ask_identity", language="en"))
+    assert slots["language"] == "en" and "International Organization for Migration" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope", "nlu_fallback"])
+def test_small_talk_never_sets_the_topic(intent):
+    messages, slots = run(ActionSmallTalk(), tracker("hmm", intent, language="en", topic="visas"))
+    assert set(slots) == {"language"}
+    assert messages[0]["text"]
+
+
+def test_out_of_scope_says_what_the_assistant_can_answer():
+    messages, _ = run(ActionSmallTalk(), tracker("quel temps fait-il à Paris ?", "out_of_scope"))
+    assert "OIM" in messages[0]["text"] and messages[0]["buttons"]

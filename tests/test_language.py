@@ -1,0 +1,41 @@
+"""Choosing the reply language: clear messages switch it, ambiguous ones keep it."""
+
+import pytest
+
+from actions.language import detect_language, normalise_language
+
+
+@pytest.mark.parametrize(
+    "text, previous, expected",
+    [
+        ("Qui est la directrice générale de l'OIM ?", "en", "fr"),
+        ("Who is the Director General of IOM?", "fr", "en"),
+        ("et combien de pays ?", "en", "fr"),
+        ("and the deputy?", "fr", "en"),
+        ("depuis quand ?", "en", "fr"),
+        ("since when?", "fr", "en"),
+        ("bonjour", "en", "fr"),
+        ("hello", "fr", "en"),
+        ("merci", "en", "fr"),
+        ("thanks", "fr", "en"),
+        ("c koi l'oim", "en", "fr"),
+        ("ou est le siege", "en", "fr"),
+    ],
+)
+def test_clear_messages_set_the_language(text, previous, expected):
+    assert detect_language(text, previous) == expected
+
+
+@pytest.mark.parametrize("text", ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope"])
+@pytest.mark.parametrize("previous", ["fr", "en"])
+def test_ambiguous_messages_keep_the_conversation_language(text, previous):
+    assert detect_language(text, previous) == previous
+
+
+def test_default_is_french():
+    assert detect_language("OIM") == "fr"
+
+
+@pytest.mark.parametrize("value, expected", [("fr-FR", "fr"), ("EN", "en"), ("en_GB", "en"), ("de", None), (None, None), (3, None)])
+def test_channel_language_codes_are_normalised(value, expected):
+    assert normalise_language(value) == expected
