@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -27,7 +27,10 @@ help:
 	@echo "make shell  - chat with the assistant in the terminal"
 	@echo "make install / make train - building blocks"
 
-install: $(INSTALLED)
+install: $(INSTALLED) system-deps
+
+system-deps:
+	@scripts/system-deps.sh
 
 $(INSTALLED): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (see .python-version)"'
