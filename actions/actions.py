@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import Reply, answer, not_understood_reply, small_talk_reply
+from actions.answers import (
+    FACT_INTENTS,
+    Reply,
+    answer,
+    not_understood_reply,
+    resolve_intent,
+    small_talk_reply,
+)
 from actions.facts import FactStore
 from actions.language import detect_language, normalise_language
 
@@ -37,8 +44,23 @@ def _send(dispatcher: CollectingDispatcher, reply: Reply, lang: str) -> List[Dic
     return events
 
 
-def _intent(tracker: Tracker) -> Optional[str]:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+def _intent(tracker: Tracker) -> str:
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name") or ""
+    return resolve_intent(intent, message.get("entities") or [], message.get("intent_ranking") or [])
+
+
+def _answer_fact(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> List[Dict[Text, Any]]:
+    lang = conversation_language(tracker)
+    reply = answer(
+        FACT_STORE.current(),
+        intent,
+        (tracker.latest_message or {}).get("entities") or [],
+        lang,
+        topic=tracker.get_slot("topic"),
+        country=tracker.get_slot("country"),
+    )
+    return _send(dispatcher, reply, lang)
 
 
 class ActionAnswerFact(Action):
@@ -50,17 +72,7 @@ class ActionAnswerFact(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        lang = conversation_language(tracker)
-        facts = FACT_STORE.current()
-        reply = answer(
-            facts,
-            _intent(tracker) or "",
-            (tracker.latest_message or {}).get("entities") or [],
-            lang,
-            topic=tracker.get_slot("topic"),
-            country=tracker.get_slot("country"),
-        )
-        return _send(dispatcher, reply, lang)
+        return _answer_fact(dispatcher, tracker, _intent(tracker))
 
 
 class ActionSmallTalk(Action):
@@ -72,11 +84,14 @@ class ActionSmallTalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        intent = _intent(tracker)
+        if intent in FACT_INTENTS:
+            # The classifier said small talk, but an entity showed it was a fact question.
+            return _answer_fact(dispatcher, tracker, intent)
         lang = conversation_language(tracker)
         facts = FACT_STORE.current()
-        intent = _intent(tracker)
         if intent == "nlu_fallback":
             reply = not_understood_reply(facts, lang)
         else:
-            reply = small_talk_reply(facts, intent or "", lang)
+            reply = small_talk_reply(facts, intent, lang)
         return _send(dispatcher, reply, lang)

@@ -136,6 +136,24 @@ def follow_up_reply(
     return Reply(text, buttons, topic=topic)
 
 
+def resolve_intent(intent: str, entities: Iterable[Dict], ranking: Iterable[Dict] = ()) -> str:
+    """The intent to act on, correcting the classifier where an entity says more than it.
+
+    - A named leadership office ("and the chief of staff?") is a question about that office,
+      whatever the classifier thought (off-topic, not understood, small talk).
+    - A bare follow-up classified as a country fragment but naming no country ("et le siège ?")
+      is the next most likely fact question, if there is a reasonably likely one.
+    """
+    if _office_fact(entities) and intent not in FACT_INTENTS:
+        return "ask_office"
+    if intent == "inform_country" and not _entity_values(entities, "country"):
+        for candidate in list(ranking)[1:3]:
+            name = candidate.get("name")
+            if name in FACT_INTENTS and name != "inform_country" and candidate.get("confidence", 0) >= 0.1:
+                return name
+    return intent
+
+
 def answer(
     facts: Facts,
     intent: str,

@@ -156,3 +156,21 @@ def test_small_talk_never_sets_the_topic(intent):
 def test_out_of_scope_says_what_the_assistant_can_answer():
     messages, _ = run(ActionSmallTalk(), tracker("quel temps fait-il à Paris ?", "out_of_scope"))
     assert "OIM" in messages[0]["text"] and messages[0]["buttons"]
+
+
+def test_a_named_office_wins_over_an_off_topic_guess():
+    messages, slots = run(
+        ActionSmallTalk(),
+        tracker("tell me what the office of the chief of staff does", "out_of_scope", [office("chief_of_staff")]),
+    )
+    assert slots["topic"] == "chief_of_staff" and "Chief of Staff" in messages[0]["text"]
+
+
+def test_country_fragment_without_a_country_falls_back_to_the_next_fact_intent():
+    t = tracker("et le siège ?", "inform_country", language="fr")
+    t.latest_message["intent_ranking"] = [
+        {"name": "inform_country", "confidence": 0.6},
+        {"name": "ask_headquarters", "confidence": 0.3},
+    ]
+    messages, slots = run(ActionAnswerFact(), t)
+    assert slots["topic"] == "headquarters" and "Genève" in messages[0]["text"]
