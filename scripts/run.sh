@@ -59,6 +59,9 @@ The IOM/OIM assistant is running.
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   Terminal chat: make shell
-Press Ctrl-C to stop.
 MSG
+# Telegram / WhatsApp are enabled by their environment variables (README: "Connect to ...").
+if [[ -n "${TELEGRAM_TOKEN:-}" ]]; then echo "  Telegram: POST /webhooks/telegram/webhook (enabled)"; else echo "  Telegram: off (set TELEGRAM_TOKEN)"; fi
+if [[ -n "${TWILIO_AUTH_TOKEN:-}" ]]; then echo "  WhatsApp: POST /webhooks/whatsapp/webhook (enabled)"; else echo "  WhatsApp: off (set TWILIO_*)"; fi
+echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}"
