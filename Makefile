@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 INSTALLED := $(VENV)/.installed
 MODEL_STAMP := models/.trained
+# The chat page's widget (rasa-webchat), installed from web/package-lock.json.
+NODE_STAMP := web/node_modules/.installed
 # Everything that changes the trained model; the facts file is deliberately NOT here:
 # answers are read at run time, so editing a fact never needs retraining.
 TRAIN_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null | sort)
@@ -27,7 +29,12 @@ help:
 	@echo "make shell  - chat with the assistant in the terminal"
 	@echo "make install / make train - building blocks"
 
-install: $(INSTALLED) system-deps
+install: $(INSTALLED) $(NODE_STAMP) system-deps
+
+$(NODE_STAMP): web/package.json web/package-lock.json
+	@command -v npm > /dev/null || { echo "npm is needed for the chat page's widget (install Node.js 18+)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 system-deps:
 	@scripts/system-deps.sh

@@ -6,12 +6,23 @@
 # Environment (all optional):
 #   RASA_PORT (5005)  ACTIONS_PORT (5055)  RASA_HOST (127.0.0.1)
 #   RASA_AUTH_TOKEN   enables Rasa's HTTP API, protected by this token (off when unset)
+#   WEB_PORT (8080)  WEB_HOST (127.0.0.1)   the chat page (scripts/web_server.py)
+#   IOM_ALLOWED_ORIGINS  comma-separated origins whose pages may use the socket.io and REST
+#                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
+#                        http://localhost:WEB_PORT); never '*'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_HOST=${RASA_HOST:-127.0.0.1}
+WEB_PORT=${WEB_PORT:-8080}
+WEB_HOST=${WEB_HOST:-127.0.0.1}
+# Browsers may call the socket.io channel (checked by channels/socketio.py) and the REST channel
+# (Rasa's --cors) only from these origins.
+export IOM_ALLOWED_ORIGINS=${IOM_ALLOWED_ORIGINS:-http://127.0.0.1:${WEB_PORT},http://localhost:${WEB_PORT}}
+if [[ ",${IOM_ALLOWED_ORIGINS}," == *",*,"* ]]; then echo "IOM_ALLOWED_ORIGINS must list origins, not '*'" >&2; exit 1; fi
+IFS=',' read -r -a cors_args <<< "${IOM_ALLOWED_ORIGINS// /}"
 BIN=.venv/bin
 mkdir -p run
 
@@ -49,13 +60,19 @@ if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$R
 
 echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: run/rasa.log)"
 $BIN/rasa run --model models/iom.tar.gz --endpoints run/endpoints.yml --credentials credentials.yml \
-  --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" > run/rasa.log 2>&1 &
+  --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > run/rasa.log 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
+
+echo "Starting the chat page on ${WEB_HOST}:${WEB_PORT} (log: run/web.log)"
+RASA_PORT="$RASA_PORT" $BIN/python scripts/web_server.py --host "$WEB_HOST" --port "$WEB_PORT" > run/web.log 2>&1 &
+pids+=($!)
+wait_for "http://${WEB_HOST}:${WEB_PORT}/health" web "${pids[-1]}"
 
 cat <<MSG
 
 The IOM/OIM assistant is running.
+  Chat page: http://${WEB_HOST}:${WEB_PORT}/   (browsers allowed from: ${IOM_ALLOWED_ORIGINS})
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   Terminal chat: make shell
