@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -26,19 +26,34 @@ logger = logging.getLogger(__name__)
 FACT_STORE = FactStore()
 
 
+def channel_language(tracker: Tracker) -> Optional[str]:
+    """The language the channel gave with this message (web page language, Telegram's)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return normalise_language(metadata.get("language")) if isinstance(metadata, dict) else None
+
+
 def conversation_language(tracker: Tracker) -> str:
-    """Language of the user's last message; ambiguous messages keep the conversation's."""
-    message = tracker.latest_message or {}
-    metadata = message.get("metadata") or {}
-    previous = normalise_language(tracker.get_slot("language")) or normalise_language(
-        metadata.get("language")
-    )
-    return detect_language(message.get("text") or "", previous)
+    """Language of the user's last message; ambiguous messages keep the conversation's.
+
+    The conversation's language is the last reply's, except when the channel's language has just
+    changed (the user flipped the page's FR/EN switch): then the new page language wins.
+    """
+    given = channel_language(tracker)
+    previous = normalise_language(tracker.get_slot("language"))
+    if given and given != normalise_language(tracker.get_slot("channel_language")):
+        previous = given
+    text = (tracker.latest_message or {}).get("text") or ""
+    return detect_language(text, previous or given)
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply, lang: str) -> List[Dict[Text, Any]]:
+def _send(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply, lang: str
+) -> List[Dict[Text, Any]]:
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
     events: List[Dict[Text, Any]] = [SlotSet("language", lang)]
+    given = channel_language(tracker)
+    if given and given != tracker.get_slot("channel_language"):
+        events.append(SlotSet("channel_language", given))
     if reply.topic:
         events += [SlotSet("topic", reply.topic), SlotSet("country", reply.country)]
     return events
@@ -60,7 +75,7 @@ def _answer_fact(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
         topic=tracker.get_slot("topic"),
         country=tracker.get_slot("country"),
     )
-    return _send(dispatcher, reply, lang)
+    return _send(dispatcher, tracker, reply, lang)
 
 
 class ActionAnswerFact(Action):
@@ -94,4 +109,4 @@ class ActionSmallTalk(Action):
             reply = not_understood_reply(facts, lang)
         else:
             reply = small_talk_reply(facts, intent, lang)
-        return _send(dispatcher, reply, lang)
+        return _send(dispatcher, tracker, reply, lang)

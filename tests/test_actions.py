@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionAnswerFact, ActionSmallTalk
 
-SLOTS = ("topic", "country", "language")
+SLOTS = ("topic", "country", "language", "channel_language")
 
 
 def tracker(text, intent, entities=(), metadata=None, **slots):
@@ -136,9 +136,24 @@ def test_follow_up_without_topic_offers_topics_and_leaves_topic_empty():
 
 def test_page_language_is_the_default_until_the_user_writes_otherwise():
     messages, slots = run(ActionSmallTalk(), tracker("/greet", "greet", metadata={"language": "en"}))
-    assert messages[0]["text"].startswith("Hello") and slots == {"language": "en"}
-    messages, slots = run(ActionSmallTalk(), tracker("bonjour", "greet", metadata={"language": "en"}, language="en"))
+    assert messages[0]["text"].startswith("Hello")
+    assert slots == {"language": "en", "channel_language": "en"}
+    page_en = {"metadata": {"language": "en"}, "channel_language": "en"}
+    messages, slots = run(ActionSmallTalk(), tracker("bonjour", "greet", language="en", **page_en))
     assert messages[0]["text"].startswith("Bonjour") and slots == {"language": "fr"}
+    # The page is still English, but the user writes French: an ambiguous message stays French.
+    messages, slots = run(ActionAnswerFact(), tracker("OIM ?", "ask_identity", language="fr", **page_en))
+    assert slots["language"] == "fr"
+
+
+def test_switching_the_page_language_switches_ambiguous_messages():
+    # French conversation; the user flips the page to English and clicks a button.
+    messages, slots = run(
+        ActionAnswerFact(),
+        tracker("/ask_history", "ask_history", metadata={"language": "en"}, language="fr", channel_language="fr"),
+    )
+    assert "December 1951" in messages[0]["text"]
+    assert slots["language"] == "en" and slots["channel_language"] == "en"
 
 
 def test_ambiguous_short_message_keeps_the_conversation_language():
