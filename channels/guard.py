@@ -2,32 +2,85 @@
 
 `guarded(on_new_message)` wraps the callback Rasa gives each channel's blueprint. It answers
 empty and over-long messages itself, politely and in the user's language, and makes sure the user
-gets a reply even when the back end fails (for instance the action server being down).
+gets a reply even when the back end fails:
+
+- text is cleaned first: control characters, lone surrogates (from invalid UTF-8 or JSON such as
+  "\\ud800") and other non-printing characters are dropped, newlines and tabs become spaces;
+- nothing left -> messages.empty; more than IOM_MAX_MESSAGE_CHARS characters (default 1000)
+  -> messages.too_long; neither reaches NLU, so a 100 KB message costs nothing;
+- a typed "/intent{...}" is only let through as a button payload when it looks like one (known
+  shape, plain entity values); anything else loses its leading slash and is read as text, so a
+  user cannot inject entity values (for instance markup) into the answers;
+- every turn must produce a reply. Rasa 3.6 swallows a failing custom action (the action server
+  down, erroring or too slow: `MessageProcessor._run_action` logs "Encountered an exception while
+  running action" and carries on without the action's events), so the bot would say nothing. The
+  guard watches the output channel; a turn that sent nothing, or that raised, gets
+  messages.unavailable in the user's language. Nothing is kept about the failure: the next
+  message tries the action server again, so normal answers resume by themselves.
+- the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
+  default is 300), so a hung action server costs the user seconds, not minutes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
+import re
 import unicodedata
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
+import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
 
-from actions.facts import FactStore
+from actions.facts import FactsError, FactStore
 from actions.language import detect_language, normalise_language
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = int(os.environ.get("IOM_MAX_MESSAGE_CHARS", "1000"))
+
+def _env_number(name: str, default: float, kind: type = float) -> Any:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        logger.error("%s=%r is not a number; using %s", name, raw, default)
+        return kind(default)
+    if value <= 0:
+        logger.error("%s=%r must be positive; using %s", name, raw, default)
+        return kind(default)
+    return value
+
+
+MAX_MESSAGE_CHARS: int = _env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
+ACTION_TIMEOUT: float = _env_number("IOM_ACTION_TIMEOUT", 5.0)
+# Rasa 3.6 reads this module constant on every custom action call (RemoteAction.run passes it as
+# the aiohttp timeout); it is the only knob for that timeout.
+rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
+
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()
 
+# Used only if the facts file never loaded at all (the Rasa server still has to say something).
+_LAST_RESORT = {
+    "fr": "Désolé, le service est momentanément indisponible. Réessayez dans un instant.",
+    "en": "Sorry, the service is temporarily unavailable. Please try again in a moment.",
+}
+
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+# What a button payload looks like: /intent or /intent{"entity":"plain value"}.
+_PAYLOAD = re.compile(r"^/([a-z][a-z0-9_]{0,63})(\{.{0,500}\})?$", re.DOTALL)
+_PLAIN_VALUE = re.compile(r"^[\w .'\-]{1,64}$")
+# Rasa's built-in intents change the conversation itself; users typing them get plain text.
+_RESERVED_INTENTS = {"restart", "session_start", "back"}
 
 
 def clean_text(text: Any) -> str:
-    """Text without control characters (keeps newlines and tabs as spaces)."""
+    """Text without control or other non-printing characters (newlines and tabs become spaces)."""
     if not isinstance(text, str):
         return ""
     return "".join(
@@ -37,14 +90,74 @@ def clean_text(text: Any) -> str:
     ).strip()
 
 
+def safe_payload(text: str) -> str:
+    """`text` if it is a well-formed button payload or plain text, else the text without its '/'."""
+    if not text.startswith("/"):
+        return text
+    match = _PAYLOAD.match(text)
+    if match and match.group(1) not in _RESERVED_INTENTS:
+        entities = match.group(2)
+        if entities is None:
+            return text
+        try:
+            values = json.loads(entities)
+        except ValueError:
+            values = None
+        if isinstance(values, dict) and all(
+            isinstance(k, str) and _PLAIN_VALUE.match(k) and isinstance(v, str) and _PLAIN_VALUE.match(v)
+            for k, v in values.items()
+        ):
+            return text
+    logger.info("Typed text looks like an intent payload but is not one; reading it as text")
+    return text.lstrip("/").strip()
+
+
 def reply_language(message: UserMessage) -> str:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
-    return detect_language(message.text or "", normalise_language(metadata.get("language")))
+    text = message.text if isinstance(message.text, str) else ""
+    return detect_language(text, normalise_language(metadata.get("language")))
+
+
+def polite_text(message: UserMessage, key: str, **values: Any) -> str:
+    """messages.<key> of the facts file in the user's language."""
+    lang = reply_language(message)
+    try:
+        return FACT_STORE.current().message(key, lang, **values)
+    except (FactsError, KeyError, IndexError, ValueError):
+        logger.exception("No usable messages.%s in the facts file", key)
+        return _LAST_RESORT[lang]
 
 
 async def _say(message: UserMessage, key: str, **values: Any) -> None:
-    text = FACT_STORE.current().message(key, reply_language(message), **values)
+    text = polite_text(message, key, **values)
     await message.output_channel.send_text_message(message.sender_id, text)
+
+
+class _ReplyWatch:
+    """Counts what the bot sends on one turn, by wrapping the output channel's send_response.
+
+    Every bot message of Rasa 3.6 (responses, custom action messages) goes through
+    `OutputChannel.send_response`; patching the instance keeps the channel's own type, which
+    Rasa and the channels check.
+    """
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.sent = 0
+        self._had_own = "send_response" in vars(channel)
+        self._original = channel.send_response
+
+        async def send_response(recipient_id: Optional[str], message: Dict[str, Any]) -> None:
+            self.sent += 1
+            await self._original(recipient_id, message)
+
+        channel.send_response = send_response
+
+    def close(self) -> None:
+        if self._had_own:
+            self.channel.send_response = self._original
+        else:
+            del self.channel.send_response
 
 
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
@@ -53,10 +166,35 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         if not text:
             await _say(message, "empty")
             return None
-        if len(text) > MAX_MESSAGE_CHARS and not text.startswith("/"):
+        if len(text) > MAX_MESSAGE_CHARS:
+            message.text = text[:500]  # enough to tell the language
             await _say(message, "too_long", limit=MAX_MESSAGE_CHARS)
             return None
-        message.text = text
-        return await on_new_message(message)
+        message.text = safe_payload(text)
+        if not message.text:
+            await _say(message, "empty")
+            return None
+
+        watch = _ReplyWatch(message.output_channel)
+        result = None
+        try:
+            result = await on_new_message(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Handling a message of sender %r failed", message.sender_id)
+        finally:
+            watch.close()
+        if watch.sent == 0:
+            # The usual cause: the action server is down, failing or too slow (Rasa logged it).
+            logger.warning(
+                "No reply for sender %r (action server down or failing?): sent messages.unavailable",
+                message.sender_id,
+            )
+            try:
+                await _say(message, "unavailable")
+            except Exception:
+                logger.exception("Could not even send messages.unavailable to %r", message.sender_id)
+        return result
 
     return handle

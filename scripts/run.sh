@@ -45,7 +45,8 @@ wait_for() {  # url, name, pid
 sed "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" endpoints.yml > run/endpoints.yml
 
 echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: run/actions.log)"
-$BIN/rasa run actions --port "$ACTIONS_PORT" > run/actions.log 2>&1 &
+# rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise; Rasa is its only client.
+SANIC_HOST=127.0.0.1 $BIN/rasa run actions --port "$ACTIONS_PORT" > run/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
 

@@ -87,7 +87,10 @@ class Stack:
         self.credentials = credentials
         self.endpoints = endpoints
         self.extra_rasa_args = extra_rasa_args or []
-        self.env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})}
+        # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
+        self.env = {
+            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", **(env or {})
+        }
         if facts_file:
             self.env["IOM_FACTS_FILE"] = str(facts_file)
         self.actions: Optional[subprocess.Popen] = None

@@ -1,0 +1,122 @@
+"""The REST channel, hardened for the public: `/webhooks/rest/webhook` as in Rasa, but strict.
+
+Rasa 3.6's RestInput answers a malformed body with a 500 or an empty list, lets a missing sender
+share the conversation "default" with every other anonymous caller, and stores whatever type the
+client sent. This subclass checks the request first and answers every problem with a 4xx and a
+JSON body `{"error": "..."}` saying what is wrong:
+
+- 415 unless the body is sent as `application/json`; 413 over IOM_MAX_BODY_BYTES (default 1 MB);
+- 400 for a body that is not UTF-8 JSON, not a JSON object, without a `sender` string of 1 to
+  255 printable characters, without a `message` string, or with `metadata` that is not an object.
+
+Valid requests go through `channels.guard.guarded` like every channel (empty / too long / faults
+answered politely). The reply format is Rasa's: a JSON list of bot messages; `?stream=true` streams
+them as in Rasa. Registered in credentials.yml as `channels.rest.GuardedRestInput`, under the name
+`rest`, so the URL stays `/webhooks/rest/webhook`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
+
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+from channels.guard import guarded
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_CHARS = 255  # the tracker store's sender_id column is VARCHAR(255)
+MAX_BODY_BYTES = int(os.environ.get("IOM_MAX_BODY_BYTES") or 1_000_000)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+def _printable(text: str) -> bool:
+    return all(unicodedata.category(c)[0] != "C" for c in text)
+
+
+def parse_request(content_type: str, body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
+    """(sender, message, metadata) of a webhook call, or BadRequest saying what is wrong."""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise BadRequest(415, "send the body as JSON with 'Content-Type: application/json'")
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(400, "the body is not valid UTF-8 JSON")
+    if not isinstance(data, dict):
+        raise BadRequest(400, 'the body must be a JSON object: {"sender": "...", "message": "..."}')
+    sender = data.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest(400, "'sender' is required: a non-empty string identifying the conversation")
+    if len(sender) > MAX_SENDER_CHARS or not _printable(sender):
+        raise BadRequest(
+            400, f"'sender' must be at most {MAX_SENDER_CHARS} printable characters"
+        )
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise BadRequest(400, "'message' is required and must be a string")
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest(400, "'metadata' must be a JSON object")
+    return sender, message, metadata
+
+
+class GuardedRestInput(RestInput):
+    """Rasa's REST channel with request validation and the guard."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        handle = guarded(on_new_message)
+        module = inspect.getmodule(self)
+        webhook = Blueprint(
+            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
+        )
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            try:
+                sender, text, metadata = parse_request(
+                    request.headers.get("content-type", ""), request.body or b""
+                )
+            except BadRequest as bad:
+                logger.info("Rejected a REST webhook call (%s): %s", bad.status, bad.error)
+                return response.json({"error": bad.error}, status=bad.status)
+
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(handle, text, sender, self.name(), metadata),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            await handle(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
+            return response.json(collector.messages)
+
+        return webhook
