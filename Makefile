@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean audit
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled audit
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -75,7 +75,7 @@ test-stories: train
 test-nlu: train
 	$(BIN)/python scripts/evaluate_holdout.py --model models/iom.tar.gz --min-accuracy 0.90
 
-test-py: train
+test-py: train services
 	$(BIN)/python -m pytest
 
 test: install train lint validate audit test-stories test-nlu test-py
@@ -90,6 +90,18 @@ lock:
 
 check-facts: install
 	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts")'
+
+# Scaling out (README, "Scaling out"): PostgreSQL + Redis on 127.0.0.1, started if down.
+services:
+	@scripts/services.sh
+
+# N Rasa servers + M action servers behind nginx: make run-scaled RASA_SERVERS=3 ACTION_SERVERS=2
+run-scaled: install train services
+	@scripts/run_scaled.sh
+
+# Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
+bench-scaled: install train services
+	$(BIN)/python scripts/bench_scaled.py
 
 clean:
 	rm -rf models results .pytest_cache

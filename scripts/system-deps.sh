@@ -3,7 +3,7 @@
 # missing; needs root, as on the CI machines). Add a package here rather than installing it by
 # hand: CI starts from a fresh machine.
 set -euo pipefail
-PACKAGES=(curl chromium)
+PACKAGES=(curl nginx chromium)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Several Rasa servers and action servers on this machine behind nginx, sharing PostgreSQL
+# (conversations) and Redis (per-conversation lock): `make run-scaled` calls this after install,
+# training and scripts/services.sh. See README, "Scaling out".
+#
+# Environment (all optional):
+#   RASA_SERVERS (2)  ACTION_SERVERS (1)    how many processes of each
+#   RASA_PORT (5005)                        nginx: clients and channels connect here
+#   ACTIONS_PORT (5055)                     nginx in front of the action servers
+#   BASE_PORT (5100)                        Rasa servers on BASE_PORT+1.., action servers on BASE_PORT+51..
+#   RASA_AUTH_TOKEN                         enables Rasa's HTTP API behind this token (off when unset)
+#   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
+#   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
+# The database DB_NAME is created if missing. Logs: run/scaled/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_SERVERS=${RASA_SERVERS:-2}
+ACTION_SERVERS=${ACTION_SERVERS:-1}
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+BASE_PORT=${BASE_PORT:-5100}
+export DB_HOST=${DB_HOST:-127.0.0.1} DB_PORT=${DB_PORT:-5432} DB_USER=${DB_USER:-postgres}
+export DB_PASSWORD=${DB_PASSWORD:-} DB_NAME=${DB_NAME:-iom}
+export REDIS_HOST=${REDIS_HOST:-127.0.0.1} REDIS_PORT=${REDIS_PORT:-6379} REDIS_PASSWORD=${REDIS_PASSWORD:-}
+export ACTION_ENDPOINT_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
+export RASA_TELEMETRY_ENABLED=false
+BIN=.venv/bin
+RUN=run/scaled
+mkdir -p "$RUN"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+wait_for() {  # url, name, pid
+  for _ in $(seq 1 360); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $RUN/$2.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+  echo "$2 did not start within 3 minutes; see $RUN/$2.log" >&2
+  exit 1
+}
+
+# The conversation database (PostgreSQL cannot create it on first connection).
+$BIN/python - <<'PY'
+import os, psycopg2
+c = psycopg2.connect(host=os.environ["DB_HOST"], port=os.environ["DB_PORT"], user=os.environ["DB_USER"],
+                     password=os.environ["DB_PASSWORD"] or None, dbname="postgres")
+c.autocommit = True
+cur = c.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (os.environ["DB_NAME"],))
+if not cur.fetchone():
+    cur.execute('CREATE DATABASE "%s"' % os.environ["DB_NAME"].replace('"', ""))
+    print(f"Created database {os.environ['DB_NAME']}")
+PY
+
+rasa_ports=(); action_ports=()
+for i in $(seq 1 "$RASA_SERVERS"); do rasa_ports+=($((BASE_PORT + i))); done
+for i in $(seq 1 "$ACTION_SERVERS"); do action_ports+=($((BASE_PORT + 50 + i))); done
+
+servers() { for port in "$@"; do printf '        server 127.0.0.1:%s max_fails=1 fail_timeout=5s;\n' "$port"; done; }
+RUN_DIR=$(cd "$RUN" && pwd) LISTEN_PORT=$RASA_PORT ACTIONS_LISTEN_PORT=$ACTIONS_PORT \
+RASA_UPSTREAM_LINES=$(servers "${rasa_ports[@]}") ACTION_UPSTREAM_LINES=$(servers "${action_ports[@]}") \
+$BIN/python - > "$RUN/nginx.conf" <<'PY'
+import os
+from string import Template
+e = os.environ
+print(Template(open("deploy/nginx.conf").read()).safe_substitute(
+    RUN_DIR=e["RUN_DIR"], LISTEN_PORT=e["LISTEN_PORT"], ACTIONS_LISTEN_PORT=e["ACTIONS_LISTEN_PORT"],
+    RASA_SERVERS=e["RASA_UPSTREAM_LINES"], ACTION_SERVERS=e["ACTION_UPSTREAM_LINES"]))
+PY
+
+for i in "${!action_ports[@]}"; do
+  $BIN/rasa run actions --port "${action_ports[$i]}" > "$RUN/actions$i.log" 2>&1 &
+  pids+=($!)
+done
+
+user=(); if [[ $EUID -eq 0 ]]; then user=("user root;"); fi
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+"$nginx" -p "$(cd "$RUN" && pwd)" -c nginx.conf -e stderr -g "daemon off; ${user[*]}" > "$RUN/nginx.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "nginx exited; see $RUN/nginx.log" >&2; exit 1; fi
+
+for i in "${!action_ports[@]}"; do wait_for "http://127.0.0.1:${action_ports[$i]}/health" "actions$i" "${pids[$i]}"; done
+
+api_args=()
+if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
+start_rasa() {  # index
+  $BIN/rasa run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
+    --interface 127.0.0.1 --port "${rasa_ports[$1]}" "${api_args[@]}" > "$RUN/rasa$1.log" 2>&1 &
+  pids+=($!)
+}
+# The first server creates the tables; the others start once it is up (never racing to create them).
+echo "Starting ${RASA_SERVERS} Rasa server(s) on ports ${rasa_ports[*]} and ${ACTION_SERVERS} action server(s) on ${action_ports[*]} (logs: $RUN/)"
+start_rasa 0
+wait_for "http://127.0.0.1:${rasa_ports[0]}/" rasa0 "${pids[-1]}"
+first=${#pids[@]}
+for ((i = 1; i < RASA_SERVERS; i++)); do start_rasa "$i"; done
+for ((i = 1; i < RASA_SERVERS; i++)); do wait_for "http://127.0.0.1:${rasa_ports[$i]}/" "rasa$i" "${pids[$((first + i - 1))]}"; done
+
+cat <<MSG
+
+The IOM/OIM assistant runs as ${RASA_SERVERS} Rasa server(s) + ${ACTION_SERVERS} action server(s) behind nginx.
+  Conversations: PostgreSQL ${DB_HOST}:${DB_PORT}/${DB_NAME}; locks: Redis ${REDIS_HOST}:${REDIS_PORT}.
+  REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
+            -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
+  nginx access log (which server answered): $RUN/access.log
+Press Ctrl-C to stop. Stopping one Rasa server (kill its pid) leaves the others serving.
+MSG
+while true; do
+  wait -n "${pids[@]}" || true
+  alive=(); for pid in "${pids[@]}"; do if kill -0 "$pid" 2>/dev/null; then alive+=("$pid"); fi; done
+  if ((${#alive[@]} == 0)); then break; fi
+  if ((${#alive[@]} < ${#pids[@]})); then echo "A process exited (see $RUN/*.log); ${#alive[@]} still running."; fi
+  pids=("${alive[@]}")
+done
