@@ -62,7 +62,12 @@ def _send(
 def _intent(tracker: Tracker) -> str:
     message = tracker.latest_message or {}
     intent = (message.get("intent") or {}).get("name") or ""
-    return resolve_intent(intent, message.get("entities") or [], message.get("intent_ranking") or [])
+    return resolve_intent(
+        intent,
+        message.get("entities") or [],
+        message.get("intent_ranking") or [],
+        message.get("text") or "",
+    )
 
 
 def _answer_fact(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> List[Dict[Text, Any]]:

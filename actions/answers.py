@@ -7,6 +7,7 @@ decision about which fact answers which question lives here, so it can be tested
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
@@ -61,8 +62,12 @@ def topic_buttons(facts: Facts, fact_ids: Iterable[str], lang: str) -> List[Dict
     return [{"title": facts.text(fid, "title", lang), "payload": payload_for(fid)} for fid in fact_ids]
 
 
-def country_name(code: str, lang: str) -> str:
-    return Locale(lang).territories.get(code, code)
+def country_name(code: str, lang: str) -> Optional[str]:
+    """The country's name in `lang`, or None for anything that is not a country code (entity
+    values can come from a typed payload, so they are never echoed back as they are)."""
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
+        return None
+    return Locale(lang).territories.get(code)
 
 
 def _entity_values(entities: Iterable[Dict], name: str) -> List[str]:
@@ -99,8 +104,10 @@ def _deputies_reply(facts: Facts, lang: str) -> Reply:
 
 def country_reply(facts: Facts, code: str, lang: str) -> Reply:
     name = country_name(code, lang)
-    member = facts.member_country(code)
     buttons = topic_buttons(facts, ["member_states", "presence"], lang)
+    if name is None:
+        return Reply(facts.message("country_unknown", lang), buttons, topic="member_states")
+    member = facts.member_country(code)
     if member:
         text = facts.message("country_member", lang, country=name, note=member["note"][lang])
         text = _with_source(text, member["sources"], lang)
@@ -127,23 +134,31 @@ def follow_up_reply(
         return Reply(text, buttons, topic=topic, country=country if member else None)
     # ask_since_when
     if member:
-        text = f"{country_name(country, lang)} : {member['since'][lang]}." if lang == "fr" else (
-            f"{country_name(country, lang)}: {member['since'][lang]}."
-        )
+        separator = " : " if lang == "fr" else ": "
+        text = f"{country_name(country, lang)}{separator}{member['since'][lang]}."
         return Reply(text, buttons, topic=topic, country=country)
     since = facts.text(topic, "since", lang)
     text = since or facts.message("no_since", lang, url=fact["sources"][0])
     return Reply(text, buttons, topic=topic)
 
 
-def resolve_intent(intent: str, entities: Iterable[Dict], ranking: Iterable[Dict] = ()) -> str:
-    """The intent to act on, correcting the classifier where an entity says more than it.
+_MARKUP = re.compile(r"<[^<>]*>")
 
+
+def resolve_intent(
+    intent: str, entities: Iterable[Dict], ranking: Iterable[Dict] = (), text: str = ""
+) -> str:
+    """The intent to act on, correcting the classifier where the message says more than it.
+
+    - A message that is nothing but markup (`<img src=x onerror=...>`) is not understood, whatever
+      the classifier made of its attribute words.
     - A named leadership office ("and the chief of staff?") is a question about that office,
       whatever the classifier thought (off-topic, not understood, small talk).
     - A bare follow-up classified as a country fragment but naming no country ("et le siège ?")
       is the next most likely fact question, if there is a reasonably likely one.
     """
+    if "<" in text and not any(c.isalpha() for c in _MARKUP.sub("", text)):
+        return "nlu_fallback"
     if _office_fact(entities) and intent not in FACT_INTENTS:
         return "ask_office"
     if intent == "inform_country" and not _entity_values(entities, "country"):

@@ -52,7 +52,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.language import normalise_language
-from channels.guard import FACT_STORE, guarded
+from channels.guard import channel_text, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -66,37 +66,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Telegram re-sends an update when the webhook did not answer 2xx in time: skip repeats.
 SEEN_UPDATES = 2048
 
-# Polite replies to what the bot cannot read. A facts file may override them with
-# messages `telegram_unsupported` / `telegram_edited` (fr/en) without touching the code.
-DEFAULT_REPLIES = {
-    "telegram_unsupported": {
-        "fr": "Désolé, je ne peux lire que des messages texte. Écrivez-moi votre question sur "
-        "l'OIM, ou tapez /start pour voir des sujets.",
-        "en": "Sorry, I can only read text messages. Type your question about IOM, or send "
-        "/start to see some topics.",
-    },
-    "telegram_edited": {
-        "fr": "Je ne vois pas les messages modifiés : envoyez votre question dans un nouveau "
-        "message, s'il vous plaît.",
-        "en": "I can't see edited messages: please send your question as a new message.",
-    },
-}
-
-
 def _env(name: str) -> str:
     return (os.environ.get(name) or "").strip()
-
-
-def reply_text(key: str, lang: Optional[str]) -> str:
-    """The polite reply `key` in `lang` (fr/en), or in both languages when it is unknown."""
-    try:
-        messages = FACT_STORE.current().data.get("messages", {})
-    except Exception:  # a broken facts file must not stop the polite reply
-        messages = {}
-    texts = messages.get(key) or DEFAULT_REPLIES[key]
-    if lang in ("fr", "en"):
-        return texts[lang]
-    return f"{texts['fr']}\n\n{texts['en']}"
 
 
 class TelegramOutput(RasaTelegramOutput):
@@ -333,7 +304,7 @@ class TelegramInput(RasaTelegramInput):
             return
         edited = update.get("edited_message")
         if isinstance(edited, dict):
-            await self._polite(out, edited, "telegram_edited")
+            await self._polite(out, edited, "edited_message")
             return
         message = update.get("message")
         if not isinstance(message, dict):
@@ -342,7 +313,7 @@ class TelegramInput(RasaTelegramInput):
             return
         text = message.get("text")
         if not isinstance(text, str):
-            await self._polite(out, message, "telegram_unsupported")
+            await self._polite(out, message, "text_only")
             return
         chat_id = (message.get("chat") or {}).get("id")
         if chat_id is None:
@@ -388,7 +359,7 @@ class TelegramInput(RasaTelegramInput):
         if chat.get("id") is None or chat.get("type") == "channel":
             return
         language = normalise_language((message.get("from") or {}).get("language_code"))
-        await out.send_text_message(str(chat["id"]), reply_text(key, language))
+        await out.send_text_message(str(chat["id"]), channel_text(key, language))
 
 
 # --- one-off set-up from the command line ------------------------------------------------

@@ -40,7 +40,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from actions.language import detect_language
-from channels.guard import FACT_STORE, guarded
+from channels.guard import channel_text, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -52,36 +52,8 @@ MAX_TEXT = 1600
 REMEMBERED_SENDERS = 10000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
-DEFAULT_REPLIES = {
-    "whatsapp_unsupported": {
-        "fr": "Désolé, je ne peux lire que des messages texte. Écrivez-moi votre question sur "
-        "l'OIM.",
-        "en": "Sorry, I can only read text messages. Please type your question about IOM.",
-    },
-    "whatsapp_choose": {
-        "fr": "Répondez par un numéro :",
-        "en": "Reply with a number:",
-    },
-}
-
-
 def _env(name: str) -> str:
     return (os.environ.get(name) or "").strip()
-
-
-def _messages() -> Dict[Text, Any]:
-    try:
-        return FACT_STORE.current().data.get("messages", {})
-    except Exception:  # a broken facts file must not stop the polite reply
-        return {}
-
-
-def reply_text(key: str, lang: Optional[str] = None) -> str:
-    """The reply `key` in `lang`, or in both languages when it is unknown (WhatsApp gives none)."""
-    texts = _messages().get(key) or DEFAULT_REPLIES[key]
-    if lang in ("fr", "en"):
-        return texts[lang]
-    return f"{texts['fr']}\n{texts['en']}"
 
 
 def whatsapp_address(number: Text) -> Text:
@@ -227,7 +199,7 @@ class WhatsAppOutput(OutputChannel):
         lang = detect_language(text)
         lines = [f"{i}. {b['title']}" for i, b in enumerate(usable, start=1)]
         await self.send_text_message(
-            recipient_id, f"{text}\n\n{reply_text('whatsapp_choose', lang)}\n" + "\n".join(lines)
+            recipient_id, f"{text}\n\n{channel_text('choose_number', lang)}\n" + "\n".join(lines)
         )
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -369,7 +341,7 @@ class WhatsAppInput(TwilioInput):
         has_media = params.get("NumMedia", "0") not in ("", "0")
         is_location = bool(params.get("Latitude") and params.get("Longitude"))
         if not text.strip() and (has_media or is_location):
-            await out.send_text_message(sender, reply_text("whatsapp_unsupported"))
+            await out.send_text_message(sender, channel_text("text_only", None))
             return
         text = self.memory.resolve(sender, text)
         await handle(

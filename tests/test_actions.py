@@ -189,3 +189,19 @@ def test_country_fragment_without_a_country_falls_back_to_the_next_fact_intent()
     ]
     messages, slots = run(ActionAnswerFact(), t)
     assert slots["topic"] == "headquarters" and "Genève" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("value", ["<script>alert(1)</script>", "ZZ", "france", ""])
+def test_a_country_value_that_is_not_a_country_code_is_never_echoed(value):
+    messages, slots = run(ActionAnswerFact(), tracker("/ask_member_states", "ask_member_states", [country(value)]))
+    text = messages[0]["text"]
+    assert "https://www.iom.int/member-states" in text
+    assert "<script>" not in text and (not value or value not in text.split("(")[0])
+    assert slots["topic"] == "member_states"
+
+
+@pytest.mark.parametrize("action", [ActionAnswerFact(), ActionSmallTalk()])
+def test_markup_only_message_is_not_understood(action):
+    messages, slots = run(action, tracker("<img src=x onerror=alert(1)>", "ask_agenda_2030", language="en"))
+    assert messages[0]["text"].startswith("Sorry, I didn't understand")
+    assert "topic" not in slots
