@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled audit
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench audit
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -49,8 +49,11 @@ train: $(MODEL_STAMP)
 
 $(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS)
 	@mkdir -p models
-	$(RASA) train --fixed-model-name iom --out models 2>&1 | grep -vE '^\s*(Epochs|Processed|[0-9]+%)' || true
-	@test -f models/iom.tar.gz
+	@echo "Training (log: models/train.log)..."
+	@start=$$(date +%s); \
+	  $(RASA) train --fixed-model-name iom --out models > models/train.log 2>&1 \
+	  || { tail -40 models/train.log; echo "Training failed; see models/train.log" >&2; exit 1; }; \
+	  echo "Trained models/iom.tar.gz in $$(( $$(date +%s) - start )) s"
 	@touch $@
 
 run: install train
@@ -102,6 +105,10 @@ run-scaled: install train services
 # Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
 bench-scaled: install train services
 	$(BIN)/python scripts/bench_scaled.py
+
+# Stock `rasa init` bot vs ours, side by side (BENCHMARKS.md). Slow (~10 min); not part of `make test`.
+bench: install
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf models results .pytest_cache

@@ -51,8 +51,11 @@ pids+=($!)
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
 
 if [[ "${1:-}" == "--shell" ]]; then
-  echo "Chat in the terminal (French or English); type /stop to quit."
-  $BIN/rasa shell --model models/iom.tar.gz --endpoints run/endpoints.yml
+  echo "Chat in the terminal (French or English). After an answer with buttons, pick one with the"
+  echo "arrow keys or choose 'Type out your own message...'. Type /stop to quit."
+  # The shell's own server binds to loopback, one port above the REST default so both can run.
+  PYTHONWARNINGS=ignore $BIN/rasa shell --model models/iom.tar.gz --endpoints run/endpoints.yml \
+    --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)
   exit 0
 fi
 
