@@ -116,7 +116,9 @@ class Stack:
     def start_rasa(self) -> None:
         endpoints = self.endpoints or (
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.tracker_db}\n"
+            # Same tracker store as endpoints.yml (perf/tracker_store.py), on a temp SQLite file.
+            f"tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+            f"  dialect: sqlite\n  db: {self.tracker_db}\n"
         )
         (self.workdir / "endpoints.yml").write_text(endpoints)
         (self.workdir / "credentials.yml").write_text(self.credentials)

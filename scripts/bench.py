@@ -1,0 +1,445 @@
+"""Benchmark: a stock `rasa init` bot against our assistant, side by side, in one run.
+
+`make bench` runs this. On 127.0.0.1 only, one after the other (never both under load at once):
+1. stock bot: `rasa init --no-prompt` in a temporary folder (copies the example project and trains
+   its default TensorFlow pipeline), then `rasa run` on it;
+2. ours: full training of this project into a temporary folder (empty Rasa cache), hold-out
+   accuracy of that model (scripts/evaluate_holdout.py), then our action server + `rasa run`.
+Both use an SQLite tracker store in the temporary folder: the stock bot Rasa's `SQL` store, ours
+`perf.tracker_store.WindowedSQLTrackerStore` (the same SQL store on the same SQLite, plus a
+per-conversation window; see BENCHMARKS.md). `--our-tracker-store SQL` measures ours with the
+stock store instead.
+
+Measured through the REST channel: latency p50/p95/p99 and throughput with 1 and 20 concurrent
+users (6-turn conversations: for ours a French/English mix of real questions, for the stock bot
+its own greet/mood sentences), latency around turn 5 and turn 200 of one long conversation
+(median of turns 3-7 and 196-200), resident memory (RSS, process plus children: peak `VmHWM` and
+current after the load), time from process start to the first answer, training time. Every loop
+is bounded in count and in time. Prints a table with ratios and the targets of issue 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+HOST = "127.0.0.1"
+
+OUR_CONVERSATIONS = [
+    ["Bonjour", "Qu'est-ce que l'OIM ?", "Depuis quand existe-t-elle ?", "Où est son siège ?",
+     "Est-ce que le Mali est membre ?", "Merci, au revoir"],
+    ["Hello", "What does IOM do?", "Tell me more", "Who is the Director General?",
+     "How can I apply for a job at IOM?", "thanks, bye"],
+    ["Salut", "Comment signaler un cas de traite des personnes ?", "source ?",
+     "L'OIM délivre-t-elle des visas ?", "Quelles sont les langues de travail ?", "merci"],
+    ["hi", "Is IOM part of the United Nations?", "since when?", "How many member states?",
+     "Is Canada a member?", "goodbye"],
+    ["bonsoir", "Qu'est-ce que le Pacte mondial sur les migrations ?", "en savoir plus",
+     "Comment faire un don ?", "Qui dirige l'OIM ?", "au revoir"],
+    ["Good morning", "Where is IOM's headquarters?", "What is assisted voluntary return?",
+     "How does IOM fight xenophobia?", "Where can I find migration data?", "thank you"],
+]
+STOCK_CONVERSATIONS = [
+    ["hello", "I am sad", "yes", "are you a bot?", "great", "goodbye"],
+    ["hi", "very good", "are you a human?", "I am feeling very sad", "no", "bye"],
+    ["hey there", "not good", "of course", "am I talking to a bot?", "I'm great", "see you later"],
+]
+
+
+# --- processes -------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def env() -> Dict[str, str]:
+    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def spawn(args: List[str], cwd: Path, log: Path, extra_env: Optional[Dict] = None) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=cwd, env={**env(), **(extra_env or {})},
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop(process: Optional[subprocess.Popen]) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def timed_run(args: List[str], cwd: Path, log: Path, timeout: float, extra_env=None) -> float:
+    start = time.monotonic()
+    with open(log, "ab") as out:
+        result = subprocess.run(args, cwd=cwd, env={**env(), **(extra_env or {})}, stdout=out,
+                                stderr=subprocess.STDOUT, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"{args[:3]} failed, see {log}:\n{log.read_text()[-2000:]}")
+    return time.monotonic() - start
+
+
+def _tree(pid: int) -> List[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(p) for p in task.read_text().split()]
+            except OSError:
+                pass
+    return pids
+
+
+def memory_mb(pid: int) -> Tuple[float, float]:
+    """(current RSS, peak RSS) in MB of a process and all its children."""
+    rss = hwm = 0
+    for p in _tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+        hwm += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+    return rss / 1024, hwm / 1024
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited, see {log}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} not up after {timeout}s, see {log}")
+
+
+def first_answer(url: str, process: subprocess.Popen, started: float, log: Path,
+                 text: str, timeout: float = 240) -> float:
+    """Seconds from `started` until the REST channel returns a non-empty answer."""
+    import urllib.request
+
+    body = json.dumps({"sender": "bench-first", "message": text}).encode()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"rasa exited, see {log}:\n{log.read_text()[-2000:]}")
+        request = urllib.request.Request(url + "/webhooks/rest/webhook", data=body,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                if json.loads(response.read()):
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no answer within {timeout}s, see {log}")
+
+
+# --- load ------------------------------------------------------------------------------------
+
+async def say(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:
+    start = time.perf_counter()
+    async with session.post(url + "/webhooks/rest/webhook",
+                            json={"sender": sender, "message": text}) as response:
+        replies = await response.json()
+    elapsed = time.perf_counter() - start
+    if response.status != 200 or not replies:
+        raise RuntimeError(f"bad answer to {text!r}: {response.status} {replies!r}")
+    return elapsed
+
+
+async def load(url: str, conversations: List[List[str]], users: int, per_user: int,
+               max_seconds: float, tag: str) -> Dict[str, float]:
+    """`users` concurrent users, each running up to `per_user` conversations (bounded in time)."""
+    latencies: List[float] = []
+    deadline = time.monotonic() + max_seconds
+    connector = aiohttp.TCPConnector(limit=users)
+    timeout = aiohttp.ClientTimeout(total=60)
+
+    async def user(index: int, session: aiohttp.ClientSession) -> None:
+        for n in range(per_user):
+            if time.monotonic() > deadline:
+                return
+            turns = conversations[(index + n) % len(conversations)]
+            sender = f"bench-{tag}-{index}-{n}-{secrets.token_hex(3)}"
+            for text in turns:
+                latencies.append(await say(session, url, sender, text))
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        start = time.perf_counter()
+        await asyncio.gather(*(user(i, session) for i in range(users)))
+        wall = time.perf_counter() - start
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))]
+
+    return {"messages": len(latencies), "throughput": len(latencies) / wall,
+            "p50": pct(50) * 1000, "p95": pct(95) * 1000, "p99": pct(99) * 1000}
+
+
+async def long_conversation(url: str, turns: List[str], count: int, max_seconds: float
+                            ) -> Dict[str, float]:
+    latencies: List[float] = []
+    deadline = time.monotonic() + max_seconds
+    sender = f"bench-long-{secrets.token_hex(4)}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        for i in range(count):
+            if time.monotonic() > deadline:
+                break
+            latencies.append(await say(session, url, sender, turns[i % len(turns)]))
+    result = {"turns": len(latencies),
+              "turn5": statistics.median(latencies[2:7]) * 1000}
+    if len(latencies) >= count:
+        result["turn200"] = statistics.median(latencies[count - 5:count]) * 1000
+    return result
+
+
+# --- one bot ---------------------------------------------------------------------------------
+
+def measure_server(name: str, rasa_args: List[str], cwd: Path, work: Path,
+                   conversations: List[List[str]], args: argparse.Namespace,
+                   actions: Optional[subprocess.Popen] = None, first_text: str = "hello"
+                   ) -> Dict[str, float]:
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    log = work / f"{name}-rasa.log"
+    print(f"[{name}] starting rasa run (log: {log})", flush=True)
+    started = time.monotonic()
+    rasa = spawn([str(BIN / "rasa"), "run", "--interface", HOST, "--port", str(port),
+                  *rasa_args], cwd, log)
+    results: Dict[str, float] = {}
+    try:
+        results["first_answer"] = first_answer(url, rasa, started, log, first_text)
+        results["rss_idle"] = memory_mb(rasa.pid)[0]
+        print(f"[{name}] first answer after {results['first_answer']:.1f}s", flush=True)
+        # warm-up (not measured)
+        asyncio.run(load(url, conversations, 2, 1, 30, f"{name}-warm"))
+        one = asyncio.run(load(url, conversations, 1, args.conversations_1, args.max_seconds,
+                               f"{name}-1"))
+        print(f"[{name}] 1 user: {one}", flush=True)
+        many = asyncio.run(load(url, conversations, args.users, args.conversations_n,
+                                args.max_seconds, f"{name}-n"))
+        print(f"[{name}] {args.users} users: {many}", flush=True)
+        flat = [t for c in conversations for t in c[1:]]
+        long = asyncio.run(long_conversation(url, flat, args.long_turns, args.max_seconds * 2))
+        print(f"[{name}] long conversation: {long}", flush=True)
+        results.update({f"u1_{k}": v for k, v in one.items()})
+        results.update({f"un_{k}": v for k, v in many.items()})
+        results.update(long)
+        results["rss"], results["rss_peak"] = memory_mb(rasa.pid)
+        if actions is not None:
+            results["actions_rss"], results["actions_rss_peak"] = memory_mb(actions.pid)
+        if "Falling back to InMemoryTrackerStore" in log.read_text(errors="replace"):
+            raise RuntimeError(f"[{name}] the tracker store failed to load, see {log}")
+    finally:
+        stop(rasa)
+    return results
+
+
+def bench_stock(work: Path, args: argparse.Namespace) -> Dict[str, float]:
+    project = work / "stock"
+    project.mkdir()
+    cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-stock")}
+    print("[stock] rasa init --no-prompt (trains the default pipeline)...", flush=True)
+    train = timed_run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
+                      project, work / "stock-init.log", timeout=900, extra_env=cache)
+    model = sorted((project / "models").glob("*.tar.gz"))[-1]
+    (project / "bench-endpoints.yml").write_text(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {project / 'tracker.db'}\n")
+    results = measure_server(
+        "stock", ["--model", str(model), "--endpoints", "bench-endpoints.yml"], project, work,
+        STOCK_CONVERSATIONS, args)
+    results["train"] = train
+    return results
+
+
+def bench_ours(work: Path, args: argparse.Namespace) -> Dict[str, float]:
+    out = work / "ours-models"
+    cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-ours")}
+    print("[ours] rasa train (full, empty cache)...", flush=True)
+    train = timed_run([str(BIN / "rasa"), "train", "--fixed-model-name", "iom", "--out", str(out)],
+                      ROOT, work / "ours-train.log", timeout=900, extra_env=cache)
+    model = out / "iom.tar.gz"
+    print("[ours] hold-out accuracy...", flush=True)
+    holdout = subprocess.run(
+        [str(BIN / "python"), "scripts/evaluate_holdout.py", "--model", str(model), "--quiet",
+         "--out", str(work / "holdout.json")],
+        cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
+    print(holdout.stdout.strip(), flush=True)
+    results: Dict[str, float] = {"train": train}
+    for lang, data in json.loads((work / "holdout.json").read_text()).items():
+        results[f"holdout_{lang}"] = data["accuracy"]
+
+    actions_port = free_port()
+    actions_log = work / "ours-actions.log"
+    actions = spawn([str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)], ROOT,
+                    actions_log)
+    try:
+        wait_http(f"http://{HOST}:{actions_port}/health", actions, actions_log)
+        store = args.our_tracker_store
+        extra = "" if store == "SQL" else "  window_turns: 5\n"
+        endpoints = work / "ours-endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://{HOST}:{actions_port}/webhook"\n'
+            f"tracker_store:\n  type: {store}\n  dialect: sqlite\n  db: {work / 'ours.db'}\n"
+            + extra)
+        (work / "ours-credentials.yml").write_text("rest:\n")
+        results.update(measure_server(
+            "ours", ["--model", str(model), "--endpoints", str(endpoints),
+                     "--credentials", str(work / "ours-credentials.yml")],
+            ROOT, work, OUR_CONVERSATIONS, args, actions=actions, first_text="Bonjour"))
+    finally:
+        stop(actions)
+    return results
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    mem = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} CPUs ({cpu}), {int(mem) / 1024 / 1024:.1f} GiB RAM, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}, "
+            f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def report(stock: Dict[str, float], ours: Dict[str, float], args: argparse.Namespace) -> bool:
+    n = args.users
+    rows = [
+        # label, key, unit, "higher is better"
+        ("latency p50, 1 user", "u1_p50", "ms", False),
+        ("latency p95, 1 user", "u1_p95", "ms", False),
+        ("latency p99, 1 user", "u1_p99", "ms", False),
+        ("throughput, 1 user", "u1_throughput", "msg/s", True),
+        (f"latency p50, {n} users", "un_p50", "ms", False),
+        (f"latency p95, {n} users", "un_p95", "ms", False),
+        (f"latency p99, {n} users", "un_p99", "ms", False),
+        (f"throughput, {n} users", "un_throughput", "msg/s", True),
+        ("latency turn 5 (long conv.)", "turn5", "ms", False),
+        ("latency turn 200 (long conv.)", "turn200", "ms", False),
+        ("Rasa server RSS after load", "rss", "MB", False),
+        ("Rasa server RSS peak", "rss_peak", "MB", False),
+        ("action server RSS after load", "actions_rss", "MB", False),
+        ("start to first answer", "first_answer", "s", False),
+        ("training (full)", "train", "s", False),
+        ("hold-out accuracy en", "holdout_en", "", True),
+        ("hold-out accuracy fr", "holdout_fr", "", True),
+    ]
+
+    def fmt(value: Optional[float], unit: str) -> str:
+        if value is None:
+            return "n/a"
+        if unit == "":
+            return f"{value:.3f}"
+        return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+
+    lines = ["| metric | stock `rasa init` | ours | ours vs stock |", "|---|---:|---:|---:|"]
+    for label, key, unit, higher in rows:
+        a, b = stock.get(key), ours.get(key)
+        ratio = "n/a"
+        if a and b:
+            ratio = f"{b / a:.1f}x" if higher else f"{a / b:.1f}x better" if b < a else f"{b / a:.2f}x worse"
+        lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |")
+    print("\n" + "\n".join(lines))
+
+    checks = []
+    if stock:
+        checks += [
+            (f"throughput at {n} users >= 4x stock",
+             ours["un_throughput"] >= 4 * stock["un_throughput"],
+             f"{ours['un_throughput'] / stock['un_throughput']:.1f}x"),
+            (f"p95 at {n} users <= 1/4 stock", ours["un_p95"] * 4 <= stock["un_p95"],
+             f"1/{stock['un_p95'] / ours['un_p95']:.1f}"),
+        ]
+    if "turn200" in ours:
+        checks.append(("turn-200 latency <= 2x turn-5", ours["turn200"] <= 2 * ours["turn5"],
+                       f"{ours['turn200'] / ours['turn5']:.2f}x"))
+    else:
+        checks.append(("turn-200 latency <= 2x turn-5", False, "long conversation cut short"))
+    checks += [
+        ("Rasa server <= 600 MB RSS", ours["rss_peak"] <= 600, f"{ours['rss_peak']:.0f} MB peak"),
+        ("first answer within 15 s", ours["first_answer"] <= 15, f"{ours['first_answer']:.1f} s"),
+        ("full training within 60 s", ours["train"] <= 60, f"{ours['train']:.1f} s"),
+    ]
+    for lang in ("en", "fr"):
+        value = ours.get(f"holdout_{lang}", 0)
+        checks.append((f"hold-out accuracy {lang} >= 0.90", value >= 0.90, f"{value:.3f}"))
+    print("\nTargets (issue 5):")
+    for label, ok, figure in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {label}: {figure}")
+    return all(ok for _, ok, _ in checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--conversations-1", type=int, default=10,
+                        help="conversations of the single user (default 10 = 60 messages)")
+    parser.add_argument("--conversations-n", type=int, default=4,
+                        help="conversations per concurrent user (default 4 = 480 messages)")
+    parser.add_argument("--long-turns", type=int, default=200)
+    parser.add_argument("--max-seconds", type=float, default=120,
+                        help="time bound of each load phase (the long conversation: twice)")
+    parser.add_argument("--skip-stock", action="store_true", help="measure only ours")
+    parser.add_argument("--our-tracker-store", default="perf.tracker_store.WindowedSQLTrackerStore",
+                        help="tracker store type for ours ('SQL' = Rasa's stock SQL store)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    print("Machine:", machine(), flush=True)
+    work = Path(tempfile.mkdtemp(prefix="iom-bench-"))
+    try:
+        stock = {} if args.skip_stock else bench_stock(work, args)
+        ours = bench_ours(work, args)
+        ok = report(stock, ours, args)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": machine(), "stock": stock,
+                                                   "ours": ours}, indent=1))
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
