@@ -103,7 +103,8 @@ def test_off_topic_and_not_understood_are_polite_and_leave_the_topic(stack):
     reply = texts(stack.say(me, "Can you recommend a good pizza place?"))
     assert "only answer questions about IOM" in reply
     reply = texts(stack.say(me, "asdkjh qwpoeiru zxmcnv"))
-    assert "understand" in reply or "compris" in reply
+    # Gibberish gets a polite "not understood" or "I only answer about IOM", never a fact.
+    assert "understand" in reply or "only answer questions about IOM" in reply
     assert stack.slot(me, "topic") == "global_compact"
 
 
