@@ -35,7 +35,6 @@ import copy
 import hmac
 import json
 import logging
-import os
 import re
 import sys
 from collections import OrderedDict
@@ -53,6 +52,7 @@ from sanic.response import HTTPResponse
 
 from actions.language import normalise_language
 from channels.guard import channel_text, guarded
+from channels.messaging import env, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,6 @@ MAX_TEXT = 4096
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Telegram re-sends an update when the webhook did not answer 2xx in time: skip repeats.
 SEEN_UPDATES = 2048
-
-def _env(name: str) -> str:
-    return (os.environ.get(name) or "").strip()
 
 
 class TelegramOutput(RasaTelegramOutput):
@@ -99,7 +96,7 @@ class TelegramOutput(RasaTelegramOutput):
             await self._session.close()
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for part in split_text(text):
+        for part in split_text(text, MAX_TEXT):
             await self.send_message(recipient_id, part, disable_web_page_preview=True)
 
     async def send_text_with_buttons(
@@ -118,28 +115,12 @@ class TelegramOutput(RasaTelegramOutput):
         markup = InlineKeyboardMarkup()
         for button in usable:
             markup.row(InlineKeyboardButton(button["title"], callback_data=button["payload"]))
-        parts = split_text(text)
+        parts = split_text(text, MAX_TEXT)
         for part in parts[:-1]:
             await self.send_message(recipient_id, part, disable_web_page_preview=True)
         await self.send_message(
             recipient_id, parts[-1], reply_markup=markup, disable_web_page_preview=True
         )
-
-
-def split_text(text: Text) -> List[Text]:
-    """Text cut into pieces Telegram accepts (<= 4096 characters), at line breaks if possible."""
-    text = (text or "").strip() or "…"
-    parts: List[Text] = []
-    while len(text) > MAX_TEXT:
-        cut = text.rfind("\n", 0, MAX_TEXT)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, MAX_TEXT)
-        if cut <= 0:
-            cut = MAX_TEXT
-        parts.append(text[:cut].strip())
-        text = text[cut:].strip()
-    parts.append(text)
-    return [p for p in parts if p]
 
 
 class TelegramInput(RasaTelegramInput):
@@ -163,10 +144,10 @@ class TelegramInput(RasaTelegramInput):
     @classmethod
     def from_environment(cls) -> "TelegramInput":
         return cls(
-            access_token=_env("TELEGRAM_TOKEN") or None,
-            secret=_env("TELEGRAM_WEBHOOK_SECRET") or None,
-            bot_name=_env("TELEGRAM_BOT_NAME").lstrip("@") or None,
-            api_base_url=_env("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            access_token=env("TELEGRAM_TOKEN") or None,
+            secret=env("TELEGRAM_WEBHOOK_SECRET") or None,
+            bot_name=env("TELEGRAM_BOT_NAME").lstrip("@") or None,
+            api_base_url=env("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
         )
 
     def __init__(
@@ -368,10 +349,10 @@ class TelegramInput(RasaTelegramInput):
 async def _call(method: Text, params: Dict[Text, Any]) -> Dict[Text, Any]:
     import aiohttp
 
-    token = _env("TELEGRAM_TOKEN")
+    token = env("TELEGRAM_TOKEN")
     if not token:
         raise SystemExit("TELEGRAM_TOKEN is not set.")
-    base = (_env("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
+    base = (env("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{base}/bot{token}/{method}", json=params) as reply:
             return await reply.json(content_type=None)
@@ -391,7 +372,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "set-webhook":
-        secret = _env("TELEGRAM_WEBHOOK_SECRET")
+        secret = env("TELEGRAM_WEBHOOK_SECRET")
         if not SECRET_PATTERN.match(secret):
             raise SystemExit(
                 "TELEGRAM_WEBHOOK_SECRET must be set to 1-256 characters of A-Z a-z 0-9 _ -."

@@ -26,7 +26,6 @@ Environment (the channel is enabled when the first three are set):
 from __future__ import annotations
 
 import logging
-import os
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qsl
@@ -41,6 +40,7 @@ from twilio.request_validator import RequestValidator
 
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
+from channels.messaging import env, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -52,29 +52,11 @@ MAX_TEXT = 1600
 REMEMBERED_SENDERS = 10000
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
-def _env(name: str) -> str:
-    return (os.environ.get(name) or "").strip()
-
 
 def whatsapp_address(number: Text) -> Text:
     """'+14155238886' or 'whatsapp:+14155238886' -> 'whatsapp:+14155238886'."""
     number = number.strip()
     return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
-
-
-def split_text(text: Text) -> List[Text]:
-    text = (text or "").strip() or "…"
-    parts: List[Text] = []
-    while len(text) > MAX_TEXT:
-        cut = text.rfind("\n", 0, MAX_TEXT)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, MAX_TEXT)
-        if cut <= 0:
-            cut = MAX_TEXT
-        parts.append(text[:cut].strip())
-        text = text[cut:].strip()
-    parts.append(text)
-    return [p for p in parts if p]
 
 
 class FormParams:
@@ -184,7 +166,7 @@ class WhatsAppOutput(OutputChannel):
             return None
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for part in split_text(text):
+        for part in split_text(text, MAX_TEXT):
             await self._create_message({"To": recipient_id, "From": self.sender, "Body": part})
 
     async def send_text_with_buttons(
@@ -232,11 +214,11 @@ class WhatsAppInput(TwilioInput):
     @classmethod
     def from_environment(cls) -> "WhatsAppInput":
         return cls(
-            account_sid=_env("TWILIO_ACCOUNT_SID") or None,
-            auth_token=_env("TWILIO_AUTH_TOKEN") or None,
-            twilio_number=_env("TWILIO_WHATSAPP_NUMBER") or None,
-            webhook_url=_env("TWILIO_WEBHOOK_URL") or None,
-            api_base_url=_env("TWILIO_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            account_sid=env("TWILIO_ACCOUNT_SID") or None,
+            auth_token=env("TWILIO_AUTH_TOKEN") or None,
+            twilio_number=env("TWILIO_WHATSAPP_NUMBER") or None,
+            webhook_url=env("TWILIO_WEBHOOK_URL") or None,
+            api_base_url=env("TWILIO_API_BASE_URL") or DEFAULT_API_BASE_URL,
         )
 
     def __init__(

@@ -129,14 +129,22 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _last_event_id(self, sender_id: Text) -> int:
-        with self.session_scope() as session:
-            value = (
-                session.query(sa.func.max(self.SQLEvent.id))
-                .filter(self.SQLEvent.sender_id == sender_id)
-                .scalar()
+    def _max_id(self, executor: Any, sender_id: Text) -> int:
+        """Id of the conversation's last stored event (0 if none), with one prebuilt Core
+        statement: this runs up to three times per message, and building an ORM query each
+        time cost about 10% of the server's CPU under load (py-spy)."""
+        statement = getattr(self, "_max_id_statement", None)
+        if statement is None:
+            table = self.SQLEvent.__table__
+            statement = sa.select(sa.func.max(table.c.id)).where(
+                table.c.sender_id == sa.bindparam("sender_id")
             )
-        return int(value or 0)
+            self._max_id_statement = statement
+        return int(executor.execute(statement, {"sender_id": sender_id}).scalar() or 0)
+
+    def _last_event_id(self, sender_id: Text) -> int:
+        with self.engine.connect() as connection:
+            return self._max_id(connection, sender_id)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         last_id = self._last_event_id(sender_id)
@@ -232,24 +240,16 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         with self.session_scope() as session:
-            before = (
-                session.query(sa.func.max(self.SQLEvent.id))
-                .filter(self.SQLEvent.sender_id == sender_id)
-                .scalar()
-            )
+            before = self._max_id(session, sender_id)
             # One executemany INSERT through SQLAlchemy Core (cheaper than the ORM unit of work).
             session.execute(
                 self.SQLEvent.__table__.insert(),
                 [self._row(sender_id, event) for event in new_events],
             )
-            last_id = (
-                session.query(sa.func.max(self.SQLEvent.id))
-                .filter(self.SQLEvent.sender_id == sender_id)
-                .scalar()
-            )
+            last_id = self._max_id(session, sender_id)
             session.commit()
         setattr(tracker, _STORED, len(tracker.events))
-        if int(before or 0) != window.last_id:
+        if before != window.last_id:
             # Someone else wrote to this conversation meanwhile: rebuild from the database.
             self._windows.pop(sender_id, None)
             return
