@@ -26,19 +26,8 @@ IFS=',' read -r -a cors_args <<< "${IOM_ALLOWED_ORIGINS// /}"
 BIN=.venv/bin
 mkdir -p run
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-wait_for() {  # url, name, pid
-  for _ in $(seq 1 240); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see run/$2.log" >&2; exit 1; fi
-    sleep 0.5
-  done
-  echo "$2 did not start within 2 minutes; see run/$2.log" >&2
-  exit 1
-}
+LOG_DIR=run
+source scripts/processes.sh
 
 # The endpoints file points at this run's action server port; the tracker store stays the
 # SQLite file of endpoints.yml, so conversations survive restarts.

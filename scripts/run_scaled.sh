@@ -29,19 +29,9 @@ BIN=.venv/bin
 RUN=run/scaled
 mkdir -p "$RUN"
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-wait_for() {  # url, name, pid
-  for _ in $(seq 1 360); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$3" 2>/dev/null; then echo "$2 exited; see $RUN/$2.log" >&2; exit 1; fi
-    sleep 0.5
-  done
-  echo "$2 did not start within 3 minutes; see $RUN/$2.log" >&2
-  exit 1
-}
+LOG_DIR=$RUN
+WAIT_SECONDS=180
+source scripts/processes.sh
 
 # The conversation database (PostgreSQL cannot create it on first connection).
 $BIN/python - <<'PY'
