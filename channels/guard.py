@@ -118,31 +118,21 @@ def reply_language(message: UserMessage) -> str:
     return detect_language(text, normalise_language(metadata.get("language")))
 
 
-def polite_text(message: UserMessage, key: str, **values: Any) -> str:
-    """messages.<key> of the facts file in the user's language."""
-    lang = reply_language(message)
-    try:
-        return FACT_STORE.current().message(key, lang, **values)
-    except (FactsError, KeyError, IndexError, ValueError):
-        logger.exception("No usable messages.%s in the facts file", key)
-        return _LAST_RESORT[lang]
-
-
-def channel_text(key: str, lang: Optional[str]) -> str:
+def channel_text(key: str, lang: Optional[str], **values: Any) -> str:
     """messages.<key> in `lang`, or in French then English when the channel gives no language
     (WhatsApp) and there is no text to tell it from (a photo)."""
     try:
         facts = FACT_STORE.current()
         if lang in ("fr", "en"):
-            return facts.message(key, lang)
-        return f"{facts.message(key, 'fr')}\n\n{facts.message(key, 'en')}"
+            return facts.message(key, lang, **values)
+        return f"{facts.message(key, 'fr', **values)}\n\n{facts.message(key, 'en', **values)}"
     except (FactsError, KeyError, IndexError, ValueError):
         logger.exception("No usable messages.%s in the facts file", key)
         return _LAST_RESORT[lang if lang in ("fr", "en") else "fr"]
 
 
 async def _say(message: UserMessage, key: str, **values: Any) -> None:
-    text = polite_text(message, key, **values)
+    text = channel_text(key, reply_language(message), **values)
     await message.output_channel.send_text_message(message.sender_id, text)
 
 

@@ -97,6 +97,10 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         self.window_turns = max(2, int(window_turns))
         self.max_conversations = max(1, int(max_conversations))
         self._windows: "OrderedDict[Text, _Window]" = OrderedDict()
+        table = self.SQLEvent.__table__
+        self._max_id_statement = sa.select(sa.func.max(table.c.id)).where(
+            table.c.sender_id == sa.bindparam("sender_id")
+        )
         if self.engine.dialect.name == "sqlite" and sqlite_fast:
             self._fast_sqlite()
 
@@ -133,14 +137,7 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         """Id of the conversation's last stored event (0 if none), with one prebuilt Core
         statement: this runs up to three times per message, and building an ORM query each
         time cost about 10% of the server's CPU under load (py-spy)."""
-        statement = getattr(self, "_max_id_statement", None)
-        if statement is None:
-            table = self.SQLEvent.__table__
-            statement = sa.select(sa.func.max(table.c.id)).where(
-                table.c.sender_id == sa.bindparam("sender_id")
-            )
-            self._max_id_statement = statement
-        return int(executor.execute(statement, {"sender_id": sender_id}).scalar() or 0)
+        return int(executor.execute(self._max_id_statement, {"sender_id": sender_id}).scalar() or 0)
 
     def _last_event_id(self, sender_id: Text) -> int:
         with self.engine.connect() as connection:
