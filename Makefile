@@ -7,7 +7,12 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.10 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-RASA := $(BIN)/rasa
+# TensorFlow 2.12 lists JAX as a dependency but only tries to import it (tf.lite's JAX converter,
+# never used here); installed, it costs the Rasa server 64 MB of memory (BENCHMARKS.md).
+NOT_INSTALLED := jax jaxlib ml_dtypes
+space := $(subst ,, )
+# Rasa through perf/rasa_cli.py: the same CLI, with skops imported before TensorFlow (faster start).
+RASA := $(BIN)/python -m perf.rasa_cli
 INSTALLED := $(VENV)/.installed
 MODEL_STAMP := models/.trained
 # The chat page's widget (rasa-webchat), installed from web/package-lock.json.
@@ -42,7 +47,9 @@ system-deps:
 $(INSTALLED): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Python 3.10 is required (see .python-version)"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	@# Left out of the lock on purpose (requirements.in, "Not installed"); gone from older venvs too.
+	@$(BIN)/pip uninstall --quiet --disable-pip-version-check -y $(NOT_INSTALLED) 2>/dev/null || true
 	@touch $@
 
 train: $(MODEL_STAMP)
@@ -87,9 +94,11 @@ test: install train lint validate audit test-stories test-nlu test-py
 lock:
 	rm -rf /tmp/iom-lock-venv && $(PYTHON) -m venv /tmp/iom-lock-venv
 	/tmp/iom-lock-venv/bin/pip install --quiet -r requirements.in
-	{ echo "# Generated: pip freeze of a Python 3.10 venv built from requirements.in. Regenerate with"; \
-	  echo "# 'make lock' after changing requirements.in."; \
-	  /tmp/iom-lock-venv/bin/pip freeze | grep -v '^pip==\|^setuptools==\|^wheel=='; } > requirements.lock
+	{ echo "# Generated: pip freeze of a Python 3.10 venv built from requirements.in, minus"; \
+	  echo "# $(NOT_INSTALLED) (see requirements.in). Installed with --no-deps: this"; \
+	  echo "# list is complete. Regenerate with 'make lock' after changing requirements.in."; \
+	  /tmp/iom-lock-venv/bin/pip freeze | grep -v '^pip==\|^setuptools==\|^wheel==' \
+	  | grep -v -i -E '^($(subst $(space),|,$(NOT_INSTALLED)))=='; } > requirements.lock
 
 check-facts: install
 	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts")'

@@ -5,6 +5,11 @@ Lingua detects the language of a message; chat messages are often two or three w
 of very common French and English words decides, and if that is a tie too the conversation keeps
 its current language (the previous reply's, else the one the channel gave: page language,
 Telegram language_code), else French, the assistant's first language.
+
+`light=True` uses Lingua's low-accuracy mode (trigram models only, ~4 MB of memory instead of
+~86 MB) after the common-word vote, which is surer than those models on short texts. The Rasa server uses it for its few own notices (empty, too long, unavailable), so that
+one such message does not push the server past its memory budget (BENCHMARKS.md); the action
+server, which picks the language of every answer, uses the full models.
 """
 
 from __future__ import annotations
@@ -41,10 +46,13 @@ _WORD = re.compile(r"[a-z']+")
 _LINGUA_CODES = {Language.FRENCH: "fr", Language.ENGLISH: "en"}
 
 
-@lru_cache(maxsize=1)
-def _detector():
+@lru_cache(maxsize=2)
+def _detector(light: bool = False):
     # Only the two languages we answer in: smaller, faster and more accurate on short texts.
-    return LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH).build()
+    builder = LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH)
+    if light:
+        builder = builder.with_low_accuracy_mode()
+    return builder.build()
 
 
 def _fold(text: str) -> str:
@@ -71,7 +79,7 @@ def normalise_language(value: object) -> Optional[str]:
     return code if code in SUPPORTED else None
 
 
-def detect_language(text: str, fallback: Optional[str] = None) -> str:
+def detect_language(text: str, fallback: Optional[str] = None, light: bool = False) -> str:
     """The language to reply in for `text`, given the conversation's current language."""
     fallback = normalise_language(fallback) or DEFAULT_LANGUAGE
     if not text or not text.strip() or text.lstrip().startswith("/"):
@@ -80,7 +88,13 @@ def detect_language(text: str, fallback: Optional[str] = None) -> str:
     sample = text[:500]
     if not any(c.isalpha() for c in sample):
         return fallback
-    confidences = _detector().compute_language_confidence_values(sample)
+    if light:
+        # The light models are unsure of short texts: the common-word vote goes first, and one or
+        # two words it cannot place keep the conversation's language.
+        vote = _word_vote(sample)
+        if vote or len(sample.split()) < 3:
+            return vote or fallback
+    confidences = _detector(light).compute_language_confidence_values(sample)
     best = confidences[0] if confidences else None
     threshold = CONFIDENT if len(sample.split()) >= 3 else CONFIDENT_SHORT
     if best is not None and best.value >= threshold:

@@ -115,7 +115,8 @@ def safe_payload(text: str) -> str:
 def reply_language(message: UserMessage) -> str:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     text = message.text if isinstance(message.text, str) else ""
-    return detect_language(text, normalise_language(metadata.get("language")))
+    # Lingua's light models: the Rasa server stays within its memory budget (actions/language.py).
+    return detect_language(text, normalise_language(metadata.get("language")), light=True)
 
 
 def channel_text(key: str, lang: Optional[str], **values: Any) -> str:

@@ -1,14 +1,22 @@
 """Benchmark: a stock `rasa init` bot against our assistant, side by side, in one run.
 
-`make bench` runs this. On 127.0.0.1 only, one after the other (never both under load at once):
+`make bench` runs this. On 127.0.0.1 only:
 1. stock bot: `rasa init --no-prompt` in a temporary folder (copies the example project and trains
-   its default TensorFlow pipeline), then `rasa run` on it;
-2. ours: full training of this project into a temporary folder (empty Rasa cache), hold-out
-   accuracy of that model (scripts/evaluate_holdout.py), then our action server + `rasa run`.
+   its default TensorFlow pipeline);
+2. ours: full training of this project into a temporary folder (empty Rasa cache) the way
+   `make train` does (`python -m perf.rasa_cli train`), hold-out accuracy of that model
+   (scripts/evaluate_holdout.py);
+3. both servers are started one after the other (stock `rasa run`; ours: action server, then Rasa
+   the way `make run` does, `python -m perf.rasa_cli run`), each timed to its first answer;
+4. load rounds (default 3) alternate between the bots (stock-ours, ours-stock, ...), never both
+   under load at once, so that a machine slowing down or speeding up during the run (shared
+   machines do) weighs on both alike; the table gives each bot's median over the rounds and the
+   ratio of ours to stock in each round is printed too.
 Both use an SQLite tracker store in the temporary folder: the stock bot Rasa's `SQL` store, ours
 `perf.tracker_store.WindowedSQLTrackerStore` (the same SQL store on the same SQLite, plus a
 per-conversation window; see BENCHMARKS.md). `--our-tracker-store SQL` measures ours with the
-stock store instead; `--in-memory` puts both on Rasa's InMemoryTrackerStore.
+stock store instead; `--in-memory` puts both on Rasa's InMemoryTrackerStore; `--no-perf` runs ours
+without perf/'s replacements of Rasa internals.
 
 Measured through the REST channel: latency p50/p95/p99 and throughput with 1 and 20 concurrent
 users (6-turn conversations: for ours a French/English mix of real questions, for the stock bot
@@ -230,74 +238,101 @@ async def long_conversation(url: str, turns: List[str], count: int, max_seconds:
     return result
 
 
-# --- one bot ---------------------------------------------------------------------------------
+# --- the two bots ----------------------------------------------------------------------------
 
-def measure_server(name: str, rasa_args: List[str], cwd: Path, work: Path,
-                   conversations: List[List[str]], args: argparse.Namespace,
-                   actions: Optional[subprocess.Popen] = None, first_text: str = "hello"
-                   ) -> Dict[str, float]:
-    port = free_port()
-    url = f"http://{HOST}:{port}"
-    log = work / f"{name}-rasa.log"
-    print(f"[{name}] starting rasa run (log: {log})", flush=True)
-    started = time.monotonic()
-    rasa = spawn([str(BIN / "rasa"), "run", "--interface", HOST, "--port", str(port),
-                  *rasa_args], cwd, log)
-    results: Dict[str, float] = {}
-    try:
-        results["first_answer"] = first_answer(url, rasa, started, log, first_text)
-        results["rss_idle"] = memory_mb(rasa.pid)[0]
-        print(f"[{name}] first answer after {results['first_answer']:.1f}s", flush=True)
-        # warm-up (not measured)
-        strict = name == "ours"  # ours must answer every message
-        asyncio.run(load(url, conversations, 2, 1, 30, f"{name}-warm", strict))
-        one = asyncio.run(load(url, conversations, 1, args.conversations_1, args.max_seconds,
-                               f"{name}-1", strict))
-        print(f"[{name}] 1 user: {one}", flush=True)
-        many = asyncio.run(load(url, conversations, args.users, args.conversations_n,
-                                args.max_seconds, f"{name}-n", strict))
-        print(f"[{name}] {args.users} users: {many}", flush=True)
-        flat = [t for c in conversations for t in c[1:]]
-        long = asyncio.run(long_conversation(url, flat, args.long_turns, args.max_seconds * 2,
-                                             strict))
-        print(f"[{name}] long conversation: {long}", flush=True)
-        results.update({f"u1_{k}": v for k, v in one.items()})
-        results.update({f"un_{k}": v for k, v in many.items()})
-        results.update(long)
-        results["rss"], results["rss_peak"] = memory_mb(rasa.pid)
-        if actions is not None:
-            results["actions_rss"], results["actions_rss_peak"] = memory_mb(actions.pid)
-        if "Falling back to InMemoryTrackerStore" in log.read_text(errors="replace"):
-            raise RuntimeError(f"[{name}] the tracker store failed to load, see {log}")
-    finally:
-        stop(rasa)
-    return results
+class Bot:
+    """One bot under test: its servers, URL, conversations and figures."""
+
+    def __init__(self, name: str, conversations: List[List[str]], strict: bool) -> None:
+        self.name = name
+        self.conversations = conversations
+        self.strict = strict  # ours must answer every message
+        self.results: Dict[str, float] = {}
+        self.rounds: List[Dict[str, Dict[str, float]]] = []
+        self.rasa: Optional[subprocess.Popen] = None
+        self.actions: Optional[subprocess.Popen] = None
+        self.url = ""
+        self.log = Path()
+
+    def start(self, command: List[str], rasa_args: List[str], cwd: Path, work: Path,
+              first_text: str, extra_env: Optional[Dict[str, str]] = None) -> None:
+        port = free_port()
+        self.url = f"http://{HOST}:{port}"
+        self.log = work / f"{self.name}-rasa.log"
+        print(f"[{self.name}] starting {' '.join(command[-3:])} (log: {self.log})", flush=True)
+        started = time.monotonic()
+        self.rasa = spawn([*command, "--interface", HOST, "--port", str(port), *rasa_args], cwd,
+                          self.log, extra_env)
+        self.results["first_answer"] = first_answer(self.url, self.rasa, started, self.log,
+                                                    first_text)
+        self.results["rss_idle"] = memory_mb(self.rasa.pid)[0]
+        print(f"[{self.name}] first answer after {self.results['first_answer']:.1f}s", flush=True)
+        asyncio.run(load(self.url, self.conversations, 2, 1, 30, f"{self.name}-warm", self.strict))
+
+    def load_round(self, index: int, args: argparse.Namespace) -> None:
+        one = asyncio.run(load(self.url, self.conversations, 1, args.conversations_1,
+                               args.max_seconds, f"{self.name}-1-{index}", self.strict))
+        many = asyncio.run(load(self.url, self.conversations, args.users, args.conversations_n,
+                                args.max_seconds, f"{self.name}-n-{index}", self.strict))
+        self.rounds.append({"one": one, "many": many})
+        print(f"[{self.name}] round {index + 1}: 1 user {one['throughput']:.1f} msg/s "
+              f"p95 {one['p95']:.0f} ms; {args.users} users {many['throughput']:.1f} msg/s "
+              f"p95 {many['p95']:.0f} ms", flush=True)
+
+    def finish(self, args: argparse.Namespace) -> Dict[str, float]:
+        flat = [t for c in self.conversations for t in c[1:]]
+        long = asyncio.run(long_conversation(self.url, flat, args.long_turns, args.max_seconds * 2,
+                                             self.strict))
+        print(f"[{self.name}] long conversation: {long}", flush=True)
+        self.results.update(long)
+        # Median over the rounds of each figure (the rounds are interleaved with the other bot's).
+        for phase, prefix in (("one", "u1_"), ("many", "un_")):
+            for key in self.rounds[0][phase]:
+                self.results[prefix + key] = statistics.median(r[phase][key] for r in self.rounds)
+        self.results["rss"], self.results["rss_peak"] = memory_mb(self.rasa.pid)
+        if self.actions is not None:
+            self.results["actions_rss"], self.results["actions_rss_peak"] = memory_mb(
+                self.actions.pid)
+        if "Falling back to InMemoryTrackerStore" in self.log.read_text(errors="replace"):
+            raise RuntimeError(f"[{self.name}] the tracker store failed to load, see {self.log}")
+        return self.results
+
+    def stop(self) -> None:
+        stop(self.rasa)
+        stop(self.actions)
 
 
-def bench_stock(work: Path, args: argparse.Namespace) -> Dict[str, float]:
+def prepare_stock(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str], Path]:
     project = work / "stock"
-    project.mkdir()
     cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-stock")}
     print("[stock] rasa init --no-prompt (trains the default pipeline)...", flush=True)
-    train = timed_run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
-                      project, work / "stock-init.log", timeout=900, extra_env=cache)
+    bot = Bot("stock", STOCK_CONVERSATIONS, strict=False)
+    bot.results["train"] = timed_run(
+        [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(project)],
+        project, work / "stock-init.log", timeout=900, extra_env=cache)
     model = sorted((project / "models").glob("*.tar.gz"))[-1]
     (project / "bench-endpoints.yml").write_text(
         "" if args.in_memory else
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {project / 'tracker.db'}\n")
-    results = measure_server(
-        "stock", ["--model", str(model), "--endpoints", "bench-endpoints.yml"], project, work,
-        STOCK_CONVERSATIONS, args)
-    results["train"] = train
-    return results
+    return bot, ["--model", str(model), "--endpoints", "bench-endpoints.yml"], project
 
 
-def bench_ours(work: Path, args: argparse.Namespace) -> Dict[str, float]:
+def our_command(args: argparse.Namespace) -> Tuple[List[str], Dict[str, str]]:
+    """How `make run` starts Rasa (perf/rasa_cli.py), or plain `rasa` with --no-perf."""
+    if args.no_perf:
+        return [str(BIN / "rasa")], {"IOM_PERF_PATCHES": "0"}
+    return [str(BIN / "python"), "-m", "perf.rasa_cli"], {}
+
+
+def prepare_ours(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str]]:
     out = work / "ours-models"
-    cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-ours")}
+    command, extra_env = our_command(args)
+    cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-ours"), **extra_env}
     print("[ours] rasa train (full, empty cache)...", flush=True)
-    train = timed_run([str(BIN / "rasa"), "train", "--fixed-model-name", "iom", "--out", str(out)],
-                      ROOT, work / "ours-train.log", timeout=900, extra_env=cache)
+    bot = Bot("ours", OUR_CONVERSATIONS, strict=True)
+    bot.results["train"] = timed_run(
+        [*command, "train", "--fixed-model-name", "iom", "--out", str(out)],
+        ROOT, work / "ours-train.log", timeout=900, extra_env=cache)
     model = out / "iom.tar.gz"
     print("[ours] hold-out accuracy...", flush=True)
     holdout = subprocess.run(
@@ -305,32 +340,60 @@ def bench_ours(work: Path, args: argparse.Namespace) -> Dict[str, float]:
          "--out", str(work / "holdout.json")],
         cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     print(holdout.stdout.strip(), flush=True)
-    results: Dict[str, float] = {"train": train}
     for lang, data in json.loads((work / "holdout.json").read_text()).items():
-        results[f"holdout_{lang}"] = data["accuracy"]
+        bot.results[f"holdout_{lang}"] = data["accuracy"]
+    return bot, ["--model", str(model)]
 
+
+def start_ours(bot: Bot, model_args: List[str], work: Path, args: argparse.Namespace) -> None:
+    command, extra_env = our_command(args)
     actions_port = free_port()
     actions_log = work / "ours-actions.log"
-    actions = spawn([str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)], ROOT,
-                    actions_log)
+    bot.actions = spawn([str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)], ROOT,
+                        actions_log)
+    wait_http(f"http://{HOST}:{actions_port}/health", bot.actions, actions_log)
+    store = args.our_tracker_store
+    extra = "" if store == "SQL" else "  window_turns: 5\n"
+    endpoints = work / "ours-endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://{HOST}:{actions_port}/webhook"\n' + (
+            "" if args.in_memory else
+            f"tracker_store:\n  type: {store}\n  dialect: sqlite\n  db: {work / 'ours.db'}\n"
+            + extra))
+    (work / "ours-credentials.yml").write_text("rest:\n")
+    bot.start([*command, "run"], [*model_args, "--endpoints", str(endpoints),
+                                  "--credentials", str(work / "ours-credentials.yml")],
+              ROOT, work, "Bonjour", extra_env)
+
+
+def run_bench(work: Path, args: argparse.Namespace) -> Tuple[Dict[str, float], Dict[str, float],
+                                                              List[Tuple[float, float]]]:
+    """Trains both, starts both (one at a time), then loads them in alternating rounds."""
+    bots: List[Bot] = []
     try:
-        wait_http(f"http://{HOST}:{actions_port}/health", actions, actions_log)
-        store = args.our_tracker_store
-        extra = "" if store == "SQL" else "  window_turns: 5\n"
-        endpoints = work / "ours-endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://{HOST}:{actions_port}/webhook"\n' + (
-                "" if args.in_memory else
-                f"tracker_store:\n  type: {store}\n  dialect: sqlite\n  db: {work / 'ours.db'}\n"
-                + extra))
-        (work / "ours-credentials.yml").write_text("rest:\n")
-        results.update(measure_server(
-            "ours", ["--model", str(model), "--endpoints", str(endpoints),
-                     "--credentials", str(work / "ours-credentials.yml")],
-            ROOT, work, OUR_CONVERSATIONS, args, actions=actions, first_text="Bonjour"))
+        if not args.skip_stock:
+            stock, stock_args, project = prepare_stock(work, args)
+            bots.append(stock)
+        ours, model_args = prepare_ours(work, args)
+        bots.append(ours)
+        if not args.skip_stock:
+            stock.start([str(BIN / "rasa"), "run"], stock_args, project, work, "hello")
+        start_ours(ours, model_args, work, args)
+        # Rounds alternate the order (stock-ours, ours-stock, ...): a machine that slows down or
+        # speeds up during the run weighs on both bots alike. Only one bot is under load at a time.
+        for index in range(args.rounds):
+            for bot in (bots if index % 2 == 0 else bots[::-1]):
+                bot.load_round(index, args)
+        figures = [bot.finish(args) for bot in bots]
+        per_round = []
+        if not args.skip_stock:
+            per_round = [(o["many"]["throughput"] / s["many"]["throughput"],
+                          s["many"]["p95"] / o["many"]["p95"])
+                         for s, o in zip(stock.rounds, ours.rounds)]
     finally:
-        stop(actions)
-    return results
+        for bot in bots:
+            bot.stop()
+    return ({} if args.skip_stock else figures[0]), figures[-1], per_round
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -346,7 +409,8 @@ def machine() -> str:
             f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
-def report(stock: Dict[str, float], ours: Dict[str, float], args: argparse.Namespace) -> bool:
+def report(stock: Dict[str, float], ours: Dict[str, float], per_round: List[Tuple[float, float]],
+           args: argparse.Namespace) -> bool:
     n = args.users
     rows = [
         # label, key, unit, "higher is better"
@@ -384,6 +448,9 @@ def report(stock: Dict[str, float], ours: Dict[str, float], args: argparse.Names
             ratio = f"{b / a:.1f}x" if higher else f"{a / b:.1f}x better" if b < a else f"{b / a:.2f}x worse"
         lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |")
     print("\n" + "\n".join(lines))
+    if per_round:
+        print(f"\nEach round ({n} users, ours vs stock): " + "; ".join(
+            f"{i + 1}: throughput {t:.1f}x, p95 1/{p:.1f}" for i, (t, p) in enumerate(per_round)))
 
     checks = []
     if stock:
@@ -424,7 +491,13 @@ def main() -> int:
     parser.add_argument("--long-turns", type=int, default=200)
     parser.add_argument("--max-seconds", type=float, default=120,
                         help="time bound of each load phase (the long conversation: twice)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="load rounds per bot, alternating the bots (medians are reported)")
     parser.add_argument("--skip-stock", action="store_true", help="measure only ours")
+    parser.add_argument("--no-perf", action="store_true",
+                        help="ours with plain `rasa` and IOM_PERF_PATCHES=0: none of perf/'s "
+                             "replacements of Rasa internals (with --our-tracker-store SQL: "
+                             "none of perf/ at all)")
     parser.add_argument("--our-tracker-store", default="perf.tracker_store.WindowedSQLTrackerStore",
                         help="tracker store type for ours ('SQL' = Rasa's stock SQL store)")
     parser.add_argument("--in-memory", action="store_true",
@@ -437,12 +510,11 @@ def main() -> int:
     print("Machine:", machine(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="iom-bench-"))
     try:
-        stock = {} if args.skip_stock else bench_stock(work, args)
-        ours = bench_ours(work, args)
-        ok = report(stock, ours, args)
+        stock, ours, per_round = run_bench(work, args)
+        ok = report(stock, ours, per_round, args)
         if args.json:
             Path(args.json).write_text(json.dumps({"machine": machine(), "stock": stock,
-                                                   "ours": ours}, indent=1))
+                                                   "ours": ours, "rounds": per_round}, indent=1))
     finally:
         if args.keep:
             print(f"kept {work}")

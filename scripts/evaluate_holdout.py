@@ -31,6 +31,7 @@ def load_examples(path: Path):
 
 
 async def evaluate(model: str, folder: Path):
+    import skops.io  # noqa: F401  (before Rasa, as perf/rasa_cli.py does: loads the model faster)
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)

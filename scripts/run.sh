@@ -43,7 +43,7 @@ if [[ "${1:-}" == "--shell" ]]; then
   echo "Chat in the terminal (French or English). After an answer with buttons, pick one with the"
   echo "arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
-  PYTHONWARNINGS=ignore $BIN/rasa shell --model models/iom.tar.gz --endpoints run/endpoints.yml \
+  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli shell --model models/iom.tar.gz --endpoints run/endpoints.yml \
     --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)
   exit 0
 fi
@@ -52,7 +52,7 @@ api_args=()
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
 
 echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: run/rasa.log)"
-$BIN/rasa run --model models/iom.tar.gz --endpoints run/endpoints.yml --credentials credentials.yml \
+$BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints run/endpoints.yml --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > run/rasa.log 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"

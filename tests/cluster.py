@@ -28,7 +28,7 @@ from pathlib import Path
 from string import Template
 from typing import Dict, List, Optional
 
-from tests.servers import BIN, MODEL, ROOT, _wait, free_port, http
+from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, _wait, free_port, http
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -208,7 +208,7 @@ class Cluster:
     def _launch_rasa(self, index: int) -> None:
         self.rasa[index] = self._spawn(
             [
-                str(BIN / "rasa"), "run", "--model", str(MODEL),
+                *RASA_SERVER, "--model", str(MODEL),
                 "--endpoints", str(self.workdir / "endpoints.yml"),
                 "--credentials", str(self.workdir / "credentials.yml"),
                 "--interface", "127.0.0.1", "--port", str(self.rasa_ports[index]),

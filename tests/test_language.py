@@ -22,14 +22,17 @@ from actions.language import detect_language, normalise_language
         ("ou est le siege", "en", "fr"),
     ],
 )
-def test_clear_messages_set_the_language(text, previous, expected):
-    assert detect_language(text, previous) == expected
+@pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
+def test_clear_messages_set_the_language(text, previous, expected, light):
+    # light: the low-memory models the Rasa server uses for its own notices (channels/guard.py).
+    assert detect_language(text, previous, light=light) == expected
 
 
 @pytest.mark.parametrize("text", ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope"])
 @pytest.mark.parametrize("previous", ["fr", "en"])
-def test_ambiguous_messages_keep_the_conversation_language(text, previous):
-    assert detect_language(text, previous) == previous
+@pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
+def test_ambiguous_messages_keep_the_conversation_language(text, previous, light):
+    assert detect_language(text, previous, light=light) == previous
 
 
 def test_default_is_french():

@@ -1,7 +1,8 @@
 """The windowed tracker store (perf/tracker_store.py) loses nothing and keeps the state.
 
-Real action server + Rasa server (tests/servers.py) with `WindowedSQLTrackerStore` on SQLite and a
-small window (2 user turns), so the window is cut several times in one conversation.
+Real action server + Rasa server (tests/servers.py) with `WindowedSQLTrackerStore` on SQLite, a
+small window (2 user turns), so the window is cut several times in one conversation, and room for
+only 3 conversations in memory, so conversations are evicted and come back.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def stack(tmp_path_factory):
     s.endpoints = (
         f'action_endpoint:\n  url: "http://127.0.0.1:{s.actions_port}/webhook"\n'
         "tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {s.tracker_db}\n  window_turns: 2\n"
+        f"  dialect: sqlite\n  db: {s.tracker_db}\n  window_turns: 2\n  max_conversations: 3\n"
     )
     s.start()
     yield s
@@ -85,3 +86,15 @@ def test_restart_of_rasa_server_continues_the_conversation(stack):
     tracker = stack.tracker(sender)
     assert user_texts(tracker) == before + ["Depuis quand ?"]
     assert tracker["slots"]["topic"] == "headquarters"
+
+
+def test_conversation_evicted_from_memory_comes_back_whole(stack):
+    sender = "windowed-evicted"
+    stack.say(sender, "Who is the Director General?")
+    stack.say(sender, "merci")
+    for other in range(5):  # more conversations than the store keeps in memory
+        assert texts(stack.say(f"windowed-other-{other}", "Où est le siège de l'OIM ?")).strip()
+    more = texts(stack.say(sender, "tell me more"))
+    assert "Vitorino" in more  # the longer answer about the Director General
+    assert stack.slot(sender, "topic") == "director_general"
+    assert user_texts(stack.tracker(sender)) == ["Who is the Director General?", "merci", "tell me more"]
