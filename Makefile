@@ -26,7 +26,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench audit
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -118,6 +118,10 @@ bench-scaled: install train services
 # Stock `rasa init` bot vs ours, side by side (BENCHMARKS.md). Slow (~10 min); not part of `make test`.
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# CPU per message of the Rasa server with each of perf/'s replacements of Rasa internals (~10 min).
+bench-levers: install train
+	$(BIN)/python scripts/bench_levers.py
 
 clean:
 	rm -rf models results .pytest_cache

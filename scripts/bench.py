@@ -304,6 +304,7 @@ class Bot:
 
 def prepare_stock(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str], Path]:
     project = work / "stock"
+    project.mkdir()
     cache = {"RASA_CACHE_DIRECTORY": str(work / "cache-stock")}
     print("[stock] rasa init --no-prompt (trains the default pipeline)...", flush=True)
     bot = Bot("stock", STOCK_CONVERSATIONS, strict=False)
