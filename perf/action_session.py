@@ -6,7 +6,8 @@ against 0.50 ms with a reused session (measured against our action server), ~5% 
 server's CPU under load (py-spy: `EndpointConfig.request` -> `ClientSession.__aenter__`).
 
 Here each `EndpointConfig` keeps its session for the event loop it runs in (headers, auth and
-timeouts as Rasa sets them; per-call arguments unchanged). What a pooled connection changes, and
+timeouts as Rasa sets them): `EndpointConfig.session()` lends it instead of opening a new one, and
+Rasa's own `EndpointConfig.request` runs unchanged on it. What a pooled connection changes, and
 how it is handled:
 - A kept-alive connection may have been closed by the server between two calls (the action server
   restarted, or its keep-alive of 5 s ran out at that very moment). The first request on it then
@@ -23,15 +24,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import os
-import ssl
 import weakref
-from typing import Any, Optional, Text
+from typing import Any, Optional
 
 import aiohttp
-from rasa.shared.exceptions import FileNotFoundException
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
-from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
+from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +39,10 @@ _OPEN: "weakref.WeakSet[aiohttp.ClientSession]" = weakref.WeakSet()
 _installed = False
 # Errors that mean "the connection was gone before the server answered".
 _STALE_CONNECTION = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+_rasa_request = EndpointConfig.request
 
 
-def _session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
     session: Optional[aiohttp.ClientSession] = endpoint.__dict__.get(_SESSION)
     if session is None or session.closed or session._loop is not loop:
@@ -64,72 +63,50 @@ def _session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     return session
 
 
-async def request(
-    self: EndpointConfig,
-    method: Text = "post",
-    subpath: Optional[Text] = None,
-    content_type: Optional[Text] = "application/json",
-    compress: bool = False,
-    **kwargs: Any,
-) -> Optional[Any]:
-    """`EndpointConfig.request` (same arguments, result and errors) on a pooled session."""
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs.pop("headers"))
-    if self.headers:
-        headers.update(self.headers)
-    url = concat_url(self.url, subpath)
-    ssl_context = _ssl_context(self)
-    params = self.combine_parameters(kwargs)
+class _LentSession:
+    """What `EndpointConfig.session()` returns here. Rasa only uses it as `async with
+    endpoint.session() as session` (in `EndpointConfig.request` and the model-server pull): that
+    lends the endpoint's kept session instead of opening one and closing it afterwards."""
 
-    for attempt in (1, 2):
-        session = _session(self)
-        try:
-            async with session.request(
-                method, url, headers=headers, params=params, compress=compress,
-                ssl=ssl_context, **kwargs,
-            ) as response:
-                if response.status >= 400:
-                    raise ClientResponseError(
-                        response.status, response.reason, await response.content.read()
-                    )
-                try:
-                    return await response.json()
-                except aiohttp.ContentTypeError:
-                    return None
-        except _STALE_CONNECTION as error:
-            # ClientConnectorError (refused, unreachable) is a ClientOSError too: not stale.
-            if attempt == 2 or isinstance(error, aiohttp.ClientConnectorError):
-                raise
-            logger.debug("Connection to %s was closed (%s); sending once more", url, error)
-    return None  # not reached
+    def __init__(self, endpoint: EndpointConfig) -> None:
+        self._endpoint = endpoint
 
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return _kept_session(self._endpoint)
 
-def _ssl_context(endpoint: EndpointConfig) -> Optional[ssl.SSLContext]:
-    if not endpoint.cafile:
+    async def __aexit__(self, *exc_info: Any) -> None:
         return None
+
+
+def session(self: EndpointConfig) -> _LentSession:
+    return _LentSession(self)
+
+
+async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Optional[Any]:
+    """Rasa's own `EndpointConfig.request`, sent once more if the kept-alive connection it used
+    turned out to be closed by the server before any answer."""
     try:
-        return ssl.create_default_context(cafile=endpoint.cafile)
-    except FileNotFoundError as e:
-        raise FileNotFoundException(
-            f"Failed to find certificate file, "
-            f"'{os.path.abspath(endpoint.cafile)}' does not exist."
-        ) from e
+        return await _rasa_request(self, *args, **kwargs)
+    except _STALE_CONNECTION as error:
+        # ClientConnectorError (refused, unreachable) is a ClientOSError too: not stale.
+        if isinstance(error, aiohttp.ClientConnectorError):
+            raise
+        logger.debug("Connection to %s was closed (%s); sending once more", self.url, error)
+    return await _rasa_request(self, *args, **kwargs)
 
 
 def _close_all() -> None:
-    for session in list(_OPEN):
-        connector = session.connector
+    for kept in list(_OPEN):
+        connector = kept.connector
         if connector is not None and not connector.closed:
             connector._close()
 
 
 def install() -> None:
-    """Makes every `EndpointConfig.request` of this process use a pooled session."""
+    """Makes every `EndpointConfig` of this process keep its session (and retry as above)."""
     global _installed
     if not _installed:
+        EndpointConfig.session = session
         EndpointConfig.request = request
         atexit.register(_close_all)
         _installed = True
