@@ -7,9 +7,10 @@ its current language (the previous reply's, else the one the channel gave: page 
 Telegram language_code), else French, the assistant's first language.
 
 `light=True` uses Lingua's low-accuracy mode (trigram models only, ~4 MB of memory instead of
-~86 MB) after the common-word vote, which is surer than those models on short texts. The Rasa server uses it for its few own notices (empty, too long, unavailable), so that
-one such message does not push the server past its memory budget (BENCHMARKS.md); the action
-server, which picks the language of every answer, uses the full models.
+~86 MB) after the common-word vote, which is surer than those models on short texts. The Rasa
+server uses it for its few own notices (empty, too long, unavailable), so that one such message
+does not push the server past its memory budget (BENCHMARKS.md); the action server, which picks
+the language of every answer, uses the full models.
 """
 
 from __future__ import annotations

@@ -16,14 +16,14 @@ only slower to start.
 
 import sys
 
-COMMAND = sys.argv[1:3]
-if COMMAND[:1] != ["run"] or COMMAND[1:2] != ["actions"]:
+ACTION_SERVER = sys.argv[1:3] == ["run", "actions"]
+if not ACTION_SERVER:
     import skops.io  # noqa: F401  (before Rasa: see the docstring)
 
 from rasa.__main__ import main  # noqa: E402
 
 if __name__ == "__main__":
-    if COMMAND[:1] in (["run"], ["shell"]) and COMMAND[1:2] != ["actions"]:
+    if sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER:
         import perf
 
         perf.install()
