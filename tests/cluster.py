@@ -57,24 +57,23 @@ def _admin_connection(settings: Dict[str, str]):
     return connection
 
 
-def create_database(settings: Dict[str, str]) -> str:
-    name = f"iom_scaled_{secrets.token_hex(6)}"
+def _admin_execute(settings: Dict[str, str], statement: str) -> None:
     connection = _admin_connection(settings)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+            cursor.execute(statement)
     finally:
         connection.close()
+
+
+def create_database(settings: Dict[str, str]) -> str:
+    name = f"iom_scaled_{secrets.token_hex(6)}"
+    _admin_execute(settings, f'CREATE DATABASE "{name}"')
     return name
 
 
 def drop_database(settings: Dict[str, str], name: str) -> None:
-    connection = _admin_connection(settings)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        connection.close()
+    _admin_execute(settings, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def stored_user_texts(settings: Dict[str, str], db_name: str, sender: str) -> List[str]:
