@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FACTS_PATH = PROJECT_ROOT / "facts" / "facts.yml"
 SCHEMA_PATH = PROJECT_ROOT / "facts" / "schema.json"
-LANGUAGES = ("fr", "en")
+LANGUAGES = ("fr", "en", "es")
 
 # Placeholders each message must keep, so an edit cannot silently drop the filled-in part.
 REQUIRED_PLACEHOLDERS = {
@@ -136,7 +136,9 @@ def _check_cross_references(data: Dict[str, Any], path: Path | str) -> None:
                 raise FactsError(path, f"facts.{fact_id}.related.{index}", "a fact cannot be related to itself")
     for key, required in REQUIRED_PLACEHOLDERS.items():
         for lang in LANGUAGES:
-            template = data["messages"][key][lang]
+            template = data["messages"][key].get(lang)
+            if template is None:
+                continue
             try:
                 found = _placeholders(template)
             except ValueError as error:
@@ -150,6 +152,8 @@ def _check_cross_references(data: Dict[str, Any], path: Path | str) -> None:
         if key in REQUIRED_PLACEHOLDERS:
             continue
         for lang in LANGUAGES:
+            if lang not in message:
+                continue
             try:
                 extra = _placeholders(message[lang])
             except ValueError as error:
