@@ -17,6 +17,8 @@ gets a reply even when the back end fails:
   guard watches the output channel; a turn that sent nothing, or that raised, gets
   messages.unavailable in the user's language. Nothing is kept about the failure: the next
   message tries the action server again, so normal answers resume by themselves.
+- personal data (e-mail addresses, phone, card, IBAN and ID numbers) in the text and the
+  metadata is replaced by [email], [phone], [number] before Rasa sees the message;
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300), so a hung action server costs the user seconds, not minutes.
 """
@@ -36,6 +38,7 @@ from rasa.core.channels.channel import UserMessage
 
 from actions.facts import FactsError, FactStore
 from actions.language import detect_language, normalise_language
+from privacy.redact import redact_message
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +181,9 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         if not message.text:
             await _say(message, "empty")
             return None
+        # Phone numbers, e-mail addresses, ID numbers... out, before NLU, the tracker store, the
+        # event broker or any log sees the message (privacy/redact.py, README "Privacy").
+        redact_message(message)
 
         watch = _ReplyWatch(message.output_channel)
         result = None

@@ -79,6 +79,7 @@ class Stack:
         endpoints: Optional[str] = None,
         facts_file: Optional[Path] = None,
         extra_rasa_args: Optional[List[str]] = None,
+        extra_actions_args: Optional[List[str]] = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -89,6 +90,7 @@ class Stack:
         self.credentials = credentials
         self.endpoints = endpoints
         self.extra_rasa_args = extra_rasa_args or []
+        self.extra_actions_args = extra_actions_args or []
         # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
         self.env = {
             **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", **(env or {})
@@ -111,7 +113,9 @@ class Stack:
 
     def start_actions(self) -> None:
         self.actions = self._spawn(
-            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port)], "actions.log"
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
+             *self.extra_actions_args],
+            "actions.log",
         )
         _wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, self.workdir / "actions.log")
 
