@@ -26,12 +26,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit purge forget review
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
 	@echo "make test   - set up, train if needed, run every test"
 	@echo "make shell  - chat with the assistant in the terminal"
+	@echo "make review - reports/review.html: what people asked, what went unanswered"
+	@echo "make purge / make forget SENDER=<id> - delete old conversations / one conversation"
 	@echo "make install / make train - building blocks"
 
 install: $(INSTALLED) $(NODE_STAMP) system-deps
@@ -122,6 +124,24 @@ bench: install
 # CPU per message of the Rasa server with each of perf/'s replacements of Rasa internals (~10 min).
 bench-levers: install train
 	$(BIN)/python scripts/bench_levers.py
+
+# Privacy and review (README, "Privacy" and "Reviewing conversations"). ENDPOINTS chooses the
+# tracker store: endpoints.yml (SQLite tracker.db) or deploy/endpoints.yml (PostgreSQL, DB_* set).
+ENDPOINTS ?= endpoints.yml
+
+# Deletes conversations with no message in the last IOM_RETENTION_DAYS days (default 90).
+purge: install
+	$(BIN)/python -m privacy.purge --endpoints $(ENDPOINTS)
+
+# Deletes one person's conversation: make forget SENDER=<conversation id>
+forget: install
+	@if [ -z "$(SENDER)" ]; then echo "Usage: make forget SENDER=<conversation id>" >&2; exit 2; fi
+	$(BIN)/python -m privacy.forget --endpoints $(ENDPOINTS) -- "$(SENDER)"
+
+# reports/review.html, unanswered.csv, unanswered_nlu.yml for the last DAYS days (default 7) or
+# from SINCE=YYYY-MM-DD.
+review: install
+	$(BIN)/python -m review --endpoints $(ENDPOINTS) $(if $(SINCE),--since $(SINCE),--days $(or $(DAYS),7)) --out reports
 
 clean:
 	rm -rf models results .pytest_cache

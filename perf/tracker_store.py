@@ -19,7 +19,9 @@ What this store does instead:
   the API returns the complete conversation.
 - Coherence: before using a cached window it checks the conversation's last event id in the
   database (one indexed `max(id)` query); if another process (another Sanic worker, an API call
-  that replaced events...) wrote in between, the window is rebuilt from the database.
+  that replaced events...) wrote in between, the window is rebuilt from the database; when the
+  conversation was deleted (`make forget`, `make purge`: privacy/retention.py) there is no id,
+  the window is dropped and the conversation starts afresh.
 
 Memory: a window costs ~40 KB (measured: 1,000 six-turn conversations added 40 MB to the
 server), so the LRU keeps 1,000 conversations by default and the server stays within its 600 MB

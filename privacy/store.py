@@ -92,6 +92,9 @@ def open_engine(endpoints: Path) -> sa.engine.Engine:
 
 def events_table(engine: sa.engine.Engine) -> Optional[sa.Table]:
     """Rasa's `events` table, or None when the store has never held a conversation."""
+    database = engine.url.database
+    if engine.url.drivername.startswith("sqlite") and database and not Path(database).exists():
+        return None  # no file yet: connecting would create an empty one
     if not sa.inspect(engine).has_table(EVENTS_TABLE):
         return None
     return sa.Table(EVENTS_TABLE, sa.MetaData(), autoload_with=engine)

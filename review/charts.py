@@ -15,8 +15,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 IOM_BLUE = "#0033A0"
+WIDTH = 6.4  # inches: every chart the same width, so that they share one scale on the page
 OUTCOME_COLOURS = {
     "answered": IOM_BLUE,
     "low_confidence": "#6C9BE8",
@@ -48,7 +50,7 @@ _ID = re.compile(r'\bid="([^"]+)"')
 
 def _svg(figure, prefix: str) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
@@ -72,8 +74,8 @@ def horizontal_bars(
     prefix: str, title: str, labels: Sequence[str], values: Sequence[int],
     colour: str = IOM_BLUE, xlabel: str = "messages",
 ) -> str:
-    height = 1.2 + 0.32 * max(len(labels), 3)
-    figure, ax = plt.subplots(figsize=(6.4, height))
+    height = 1.3 + 0.3 * max(len(labels), 3)
+    figure, ax = plt.subplots(figsize=(WIDTH, height), constrained_layout=True)
     ax.set_title(title)
     if not labels:
         _empty(ax)
@@ -83,13 +85,14 @@ def horizontal_bars(
     ax.set_yticks(positions)
     ax.set_yticklabels([_shorten(label) for label in labels])
     ax.bar_label(bars, padding=3, fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.margins(x=0.12)
     return _svg(figure, prefix)
 
 
 def day_bars(prefix: str, title: str, days: Sequence[str], values: Sequence[int]) -> str:
-    figure, ax = plt.subplots(figsize=(6.4, 3.2))
+    figure, ax = plt.subplots(figsize=(WIDTH, 3.4), constrained_layout=True)
     ax.set_title(title)
     if not any(values):
         _empty(ax)
@@ -97,13 +100,14 @@ def day_bars(prefix: str, title: str, days: Sequence[str], values: Sequence[int]
     positions = list(range(len(days)))
     ax.bar(positions, values, color=IOM_BLUE)
     _day_ticks(ax, days)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("messages")
     return _svg(figure, prefix)
 
 
 def outcome_shares(prefix: str, title: str, days: Sequence[str], counts: Dict[str, List[int]]) -> str:
     """100% stacked bars per day: the share of each outcome."""
-    figure, ax = plt.subplots(figsize=(6.4, 3.4))
+    figure, ax = plt.subplots(figsize=(WIDTH, 3.9), constrained_layout=True)
     ax.set_title(title)
     totals = [sum(counts[o][i] for o in counts) for i in range(len(days))]
     if not any(totals):
@@ -121,7 +125,7 @@ def outcome_shares(prefix: str, title: str, days: Sequence[str], counts: Dict[st
     _day_ticks(ax, days)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of messages")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False, fontsize=8)
     return _svg(figure, prefix)
 
 
@@ -138,7 +142,10 @@ def _shorten(label: str, limit: int = 42) -> str:
 
 
 def share_donut(prefix: str, title: str, counts: Dict[str, int], note: Optional[str] = None) -> str:
-    figure, ax = plt.subplots(figsize=(6.4, 3.2))
+    figure, (ax, key) = plt.subplots(
+        1, 2, figsize=(WIDTH, 3.4), gridspec_kw={"width_ratios": [1, 1.1]}, constrained_layout=True
+    )
+    key.axis("off")
     ax.set_title(title)
     items = [(o, c) for o, c in counts.items() if c]
     if not items:
@@ -149,11 +156,11 @@ def share_donut(prefix: str, title: str, counts: Dict[str, int], note: Optional[
         [c for _, c in items], colors=[OUTCOME_COLOURS[o] for o, _ in items], startangle=90,
         counterclock=False, wedgeprops={"width": 0.38, "edgecolor": "white"},
     )
-    ax.legend(
+    key.legend(
         wedges, [f"{OUTCOME_LABELS[o]}: {c} ({100 * c / total:.0f}%)" for o, c in items],
-        loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=9,
+        loc="center left", frameon=False, fontsize=9,
     )
     ax.set_aspect("equal")
     if note:
-        ax.text(0, 0, note, ha="center", va="center", fontsize=11, fontweight="bold")
+        ax.text(0, 0, note, ha="center", va="center", fontsize=12, fontweight="bold")
     return _svg(figure, prefix)

@@ -19,12 +19,12 @@ header { background: #0033A0; color: white; padding: 1.2rem 2rem; }
 header h1 { margin: 0 0 .3rem; font-size: 1.5rem; }
 header p { margin: 0; opacity: .9; }
 main { padding: 1.2rem 2rem 2rem; max-width: 1400px; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: .8rem; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(135px, 1fr)); gap: .8rem; }
 .tile { background: white; border-radius: 8px; padding: .8rem 1rem; box-shadow: 0 1px 2px #0002; }
 .tile b { display: block; font-size: 1.6rem; }
 .tile.alert b { color: #C8102E; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1rem;
-          margin-top: 1rem; }
+          margin-top: 1rem; align-items: start; }
 figure { background: white; margin: 0; padding: .8rem; border-radius: 8px; box-shadow: 0 1px 2px #0002; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption { font-size: .85rem; color: #444; margin-top: .3rem; }

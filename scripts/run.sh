@@ -10,6 +10,7 @@
 #   IOM_ALLOWED_ORIGINS  comma-separated origins whose pages may use the socket.io and REST
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
 #                        http://localhost:WEB_PORT); never '*'
+#   IOM_RETENTION_DAYS (90)  conversations with no message for that long are deleted (daily)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,10 @@ source scripts/processes.sh
 # The endpoints file points at this run's action server port; the tracker store stays the
 # SQLite file of endpoints.yml, so conversations survive restarts.
 sed "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" endpoints.yml > run/endpoints.yml
+
+# Retention (README, "Privacy"): conversations with no message in the last IOM_RETENTION_DAYS days
+# (default 90) are deleted now (a wrong setting stops here), then once a day while this runs.
+$BIN/python -m privacy.purge --endpoints run/endpoints.yml
 
 echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: run/actions.log)"
 # rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise; Rasa is its only client.
@@ -57,6 +62,9 @@ $BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints run/endpo
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
 
+$BIN/python -m privacy.purge --endpoints run/endpoints.yml --interval 86400 > run/purge.log 2>&1 &
+pids+=($!)
+
 echo "Starting the chat page on ${WEB_HOST}:${WEB_PORT} (log: run/web.log)"
 RASA_PORT="$RASA_PORT" $BIN/python scripts/web_server.py --host "$WEB_HOST" --port "$WEB_PORT" > run/web.log 2>&1 &
 pids+=($!)
@@ -69,6 +77,7 @@ The IOM/OIM assistant is running.
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   Terminal chat: make shell
+  Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: run/purge.log).
 MSG
 # Telegram / WhatsApp are enabled by their environment variables (README: "Connect to ...").
 if [[ -n "${TELEGRAM_TOKEN:-}" ]]; then echo "  Telegram: POST /webhooks/telegram/webhook (enabled)"; else echo "  Telegram: off (set TELEGRAM_TOKEN)"; fi

@@ -11,6 +11,7 @@
 #   RASA_AUTH_TOKEN                         enables Rasa's HTTP API behind this token (off when unset)
 #   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
+#   IOM_RETENTION_DAYS (90)                 conversations with no message for that long are deleted (daily)
 # The database DB_NAME is created if missing. Logs: run/scaled/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,9 @@ if not cur.fetchone():
     cur.execute('CREATE DATABASE "%s"' % os.environ["DB_NAME"].replace('"', ""))
     print(f"Created database {os.environ['DB_NAME']}")
 PY
+
+# Retention (README, "Privacy"): old conversations deleted now, then once a day while this runs.
+$BIN/python -m privacy.purge --endpoints deploy/endpoints.yml
 
 rasa_ports=(); action_ports=()
 for i in $(seq 1 "$RASA_SERVERS"); do rasa_ports+=($((BASE_PORT + i))); done
@@ -91,6 +95,9 @@ first=${#pids[@]}
 for ((i = 1; i < RASA_SERVERS; i++)); do start_rasa "$i"; done
 for ((i = 1; i < RASA_SERVERS; i++)); do wait_for "http://127.0.0.1:${rasa_ports[$i]}/" "rasa$i" "${pids[$((first + i - 1))]}"; done
 
+$BIN/python -m privacy.purge --endpoints deploy/endpoints.yml --interval 86400 > "$RUN/purge.log" 2>&1 &
+pids+=($!)
+
 cat <<MSG
 
 The IOM/OIM assistant runs as ${RASA_SERVERS} Rasa server(s) + ${ACTION_SERVERS} action server(s) behind nginx.
@@ -98,6 +105,7 @@ The IOM/OIM assistant runs as ${RASA_SERVERS} Rasa server(s) + ${ACTION_SERVERS}
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   nginx access log (which server answered): $RUN/access.log
+  Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: $RUN/purge.log).
 Press Ctrl-C to stop. Stopping one Rasa server (kill its pid) leaves the others serving.
 MSG
 while true; do
