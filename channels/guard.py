@@ -38,7 +38,7 @@ from rasa.core.channels.channel import UserMessage
 
 from actions.facts import FactsError, FactStore
 from actions.language import detect_language, normalise_language
-from privacy.redact import redact_message
+from privacy.redact import redact, redact_message
 
 logger = logging.getLogger(__name__)
 
@@ -192,19 +192,19 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("Handling a message of sender %r failed", message.sender_id)
+            logger.exception("Handling a message of sender %r failed", redact(message.sender_id))
         finally:
             watch.close()
         if watch.sent == 0:
             # The usual cause: the action server is down, failing or too slow (Rasa logged it).
             logger.warning(
                 "No reply for sender %r (action server down or failing?): sent messages.unavailable",
-                message.sender_id,
+                redact(message.sender_id),  # WhatsApp senders are phone numbers
             )
             try:
                 await _say(message, "unavailable")
             except Exception:
-                logger.exception("Could not even send messages.unavailable to %r", message.sender_id)
+                logger.exception("Could not even send messages.unavailable to %r", redact(message.sender_id))
         return result
 
     return handle
