@@ -218,3 +218,27 @@ def test_period_options_are_checked(tmp_path):
         text=True, timeout=60,
     )
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+
+
+def test_review_reads_postgresql_the_same_way(review, tmp_path):
+    """`ENDPOINTS=deploy/endpoints.yml make review`: the same conversations in a throw-away
+    PostgreSQL database give the same CSV."""
+    pytest.importorskip("psycopg2")
+    from tests.cluster import create_database, db_settings, drop_database
+    from tests.tracker_seed import postgresql_store
+
+    out, _, seeded = review
+    settings = db_settings()
+    name = create_database(settings)
+    try:
+        save(postgresql_store(settings, name), list(seeded.values()))
+        env = {**os.environ, **{k: v for k, v in settings.items() if k.startswith("DB_")}, "DB_NAME": name}
+        result = subprocess.run(
+            [str(BIN / "python"), "-m", "review", "--endpoints", str(ROOT / "deploy" / "endpoints.yml"),
+             "--days", "7", "--out", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=180, env=env,
+        )
+        assert result.returncode == 0, result.stderr
+    finally:
+        drop_database(settings, name)
+    assert (tmp_path / "unanswered.csv").read_text() == (out / "unanswered.csv").read_text()
