@@ -41,7 +41,8 @@ def judge(case: Dict[str, Any], topic: Optional[str], country: Optional[str]) ->
         return "right" if None in accepted(case) else "unanswered"
     if country not in accepted(case):
         return "wrong"
-    if topic == case.get("topic", "member_states"):
+    topics = case.get("topic", "member_states")
+    if topic in (topics if isinstance(topics, list) else [topics]):
         return "right"
     return "unanswered"
 
