@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from actions.facts import DEFAULT_STATES_PATH
 from tests.servers import Stack, texts
 
 pytestmark = pytest.mark.integration
@@ -16,7 +20,12 @@ STORIES = Path(__file__).parent / "stories" / "test_conversations.yml"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("conversation")).start()
+    workdir = tmp_path_factory.mktemp("conversation")
+    # A copy of the states list, so one test can edit it while the servers run.
+    states = workdir / "states.tsv"
+    shutil.copy(DEFAULT_STATES_PATH, states)
+    running = Stack(workdir, env={"IOM_STATES_FILE": str(states)}).start()
+    running.states_file = states
     yield running
     running.stop()
 
@@ -145,6 +154,28 @@ def test_iom_in_a_country_then_its_date_and_source(stack):
     reply = texts(stack.say(me, "depuis quelle année alors ?"))
     assert "Autriche" in reply and "1952" in reply
     assert stack.slot(me, "topic") == "presence" and stack.slot(me, "country") == "AT"
+
+
+def test_an_edit_of_the_states_list_is_live_on_the_next_message(stack):
+    """No restart, no retraining: the action server reloads facts/states.tsv, and an invalid edit
+    leaves the last good version answering."""
+    original = stack.states_file.read_text(encoding="utf-8")
+    senegal = next(line for line in original.splitlines() if line.startswith("SN\t"))
+
+    def write(text, bump):
+        stack.states_file.write_text(text, encoding="utf-8")
+        stamp = time.time() + bump
+        os.utime(stack.states_file, (stamp, stamp))
+
+    try:
+        write(original.replace(senegal, senegal.replace("\t2023\t", "\t2025-01\t")), 5)
+        assert "(as of January 2025)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+        write(original.replace(senegal, senegal.replace("\tmember\t", "\tmembre\t")), 10)
+        reply = texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+        assert reply.startswith("Senegal: yes") and "(as of January 2025)" in reply
+    finally:
+        write(original, 15)
+    assert "(as of 2023)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
 
 
 def test_tempting_country_messages_get_no_wrong_fact(stack):
