@@ -98,7 +98,7 @@ def test_member_then_since_when_then_source_in_french(stack):
     reply = texts(stack.say(me, "et d'où vient cette information ?"))
     assert reply.startswith("Source : " + WIKIPEDIA) and "2023" in reply
     assert stack.slot(me, "topic") == "member_states" and stack.slot(me, "country") == "SN"
-    reply = texts(stack.say(me, "et le japon ?"))
+    reply = texts(stack.say(me, "et pour le japon alors ?"))
     assert reply.startswith("Japon : oui") and "1993" in reply and stack.slot(me, "country") == "JP"
 
 
