@@ -103,7 +103,7 @@ lock:
 	  | grep -v -i -E '^($(subst $(space),|,$(NOT_INSTALLED)))=='; } > requirements.lock
 
 check-facts: install
-	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts")'
+	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts"); print(f"facts/states.tsv is valid: {len(f.states.members)} Member States, {len(f.states.observers)} Observer States")'
 
 # Scaling out (README, "Scaling out"): PostgreSQL + Redis on 127.0.0.1, started if down.
 services:

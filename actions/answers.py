@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Dict, Iterable, List, Optional
 
 from babel import Locale
+from babel.dates import format_date, format_skeleton
 
-from actions.facts import Facts
+from actions.facts import Facts, State
+from components.countries import fold, is_country_code, is_un_state
 
 # Intents answered by exactly one fact: ask_<fact id>.
 SIMPLE_FACT_INTENTS = {
@@ -32,13 +35,18 @@ OFFICE_FACTS = (
 # The office entity's value when the user says "the deputy" without saying which one.
 ANY_DEPUTY = "ddg"
 COUNTRY_INTENTS = ("ask_member_states", "inform_country")
+# Questions on the states list as a whole ("which are the observer states?", "who joined last?").
+STATES_LIST_INTENTS = ("ask_observer_states", "ask_newest_members")
 FOLLOW_UP_INTENTS = ("ask_more", "ask_source", "ask_since_when")
-FACT_INTENTS = (*SIMPLE_FACT_INTENTS, "ask_office", "inform_country", *FOLLOW_UP_INTENTS)
+FACT_INTENTS = (
+    *SIMPLE_FACT_INTENTS, "ask_office", "inform_country", *STATES_LIST_INTENTS, *FOLLOW_UP_INTENTS
+)
+# Countries answered in one reply ("le Niger et le Nigeria ?", a bare "Congo" names two).
+MAX_COUNTRIES = 3
 
 SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope")
 # Topics offered when the user has not picked one yet (greeting, help, fallback).
 STARTER_TOPICS = ("identity", "leadership", "member_states")
-MEMBER_LIST_URL = "https://www.iom.int/member-states"
 
 
 @dataclass
@@ -62,12 +70,22 @@ def topic_buttons(facts: Facts, fact_ids: Iterable[str], lang: str) -> List[Dict
     return [{"title": facts.text(fid, "title", lang), "payload": payload_for(fid)} for fid in fact_ids]
 
 
-def country_name(code: str, lang: str) -> Optional[str]:
-    """The country's name in `lang`, or None for anything that is not a country code (entity
-    values can come from a typed payload, so they are never echoed back as they are)."""
-    if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
+def country_name(code: str, lang: str, facts: Optional[Facts] = None) -> Optional[str]:
+    """The country's usual (CLDR) name in `lang`, or the facts file's where it gives one (Holy
+    See, the two Congos); None for anything that is not an ISO 3166 country code: region codes
+    (EU, UN, 419) and entity values typed in a payload are never echoed back."""
+    if not is_country_code(code):
         return None
-    return Locale(lang).territories.get(code)
+    return (facts and facts.country_name(code, lang)) or Locale(lang).territories.get(code)
+
+
+def _country_codes(entities: Iterable[Dict]) -> List[str]:
+    """The distinct country codes among the entities, in order, at most MAX_COUNTRIES."""
+    codes: List[str] = []
+    for value in _entity_values(entities, "country"):
+        if is_country_code(value) and value not in codes:
+            codes.append(value)
+    return codes[:MAX_COUNTRIES]
 
 
 def _entity_values(entities: Iterable[Dict], name: str) -> List[str]:
@@ -102,19 +120,162 @@ def _deputies_reply(facts: Facts, lang: str) -> Reply:
     )
 
 
-def country_reply(facts: Facts, code: str, lang: str) -> Reply:
-    name = country_name(code, lang)
-    buttons = topic_buttons(facts, ["member_states", "presence"], lang)
-    if name is None:
-        return Reply(facts.message("country_unknown", lang), buttons, topic="member_states")
-    member = facts.member_country(code)
-    if member:
-        text = facts.message("country_member", lang, country=name, note=member["note"][lang])
-        text = _with_source(text, member["sources"], lang)
+def _date(as_of: str, lang: str) -> str:
+    """'2024-08' -> 'August 2024' / 'août 2024' / 'agosto de 2024'; a bare year stays as it is."""
+    parts = [int(p) for p in as_of.split("-")]
+    if len(parts) == 1:
+        return as_of
+    if len(parts) == 2:
+        return format_skeleton("yMMMM", date(parts[0], parts[1], 1), locale=lang)
+    return format_date(date(*parts), "long", locale=lang)
+
+
+def _counts(facts: Facts, lang: str) -> Dict[str, object]:
+    settings = facts.states_list
+    return {
+        "members": settings["members"], "observers": settings["observers"],
+        "as_of": _date(settings["as_of"], lang), "url": settings["official_list"],
+    }
+
+
+def _row_source(facts: Facts, row: State, lang: str) -> str:
+    """The source of one state's row (or of its note), with the page's date or "no date"."""
+    note = facts.country_note(row.code)
+    sources, as_of = (note["sources"], note.get("as_of")) if note else ([row.source_url], row.as_of)
+    url = ", ".join(sources)
+    if as_of:
+        text = facts.message("state_source", lang, url=url, as_of=_date(as_of, lang))
     else:
-        # No complete member list is at hand: never claim a country is NOT a member.
-        text = facts.message("country_unconfirmed", lang, country=name)
-    return Reply(text, buttons, topic="member_states", country=code)
+        text = facts.message("state_source_undated", lang, url=url)
+    if row.evidence == "encyclopedia" and not note:
+        text += " " + facts.message("encyclopedia_note", lang, url=facts.states_list["official_list"])
+    return text
+
+
+def _status_text(facts: Facts, code: str, lang: str) -> str:
+    """One sentence on a country's place in the states list: member, observer, or not on it."""
+    name = country_name(code, lang, facts)
+    row, note = facts.state(code), facts.country_note(code)
+    counts = _counts(facts, lang)
+    if row is None:
+        key = "state_not_listed" if is_un_state(code) else "territory_not_listed"
+        return facts.message(key, lang, country=name, **counts)
+    if row.status == "member":
+        if note:
+            return facts.message("country_member", lang, country=name, note=note["note"][lang])
+        if row.since:
+            return facts.message("state_member_since", lang, country=name, members=counts["members"], year=row.since)
+        return facts.message("state_member", lang, country=name, members=counts["members"])
+    if row.since:
+        text = facts.message("state_observer_since", lang, country=name, observers=counts["observers"], year=row.since)
+    else:
+        text = facts.message("state_observer", lang, country=name, observers=counts["observers"])
+    return f"{text} {note['note'][lang]}" if note else text
+
+
+def _source_text(facts: Facts, code: str, lang: str) -> str:
+    row = facts.state(code)
+    if row is not None:
+        return _row_source(facts, row, lang)
+    counts = _counts(facts, lang)
+    return facts.message("list_source", lang, url=counts["url"], as_of=counts["as_of"])
+
+
+def membership_text(facts: Facts, code: str, lang: str) -> str:
+    """Whether the country is a Member State, an Observer State or not on the list, and the source."""
+    return f"{_status_text(facts, code, lang)}\n\n{_source_text(facts, code, lang)}"
+
+
+def presence_text(facts: Facts, code: str, lang: str) -> str:
+    """Where to find IOM's office for the country (the country offices page, and IOM's own site for
+    it where a source shows one), then its membership with the source."""
+    name = country_name(code, lang, facts)
+    parts = [facts.message("presence_country", lang, country=name, url=facts.states_list["country_offices"])]
+    site = facts.country_site(code)
+    if site:
+        parts.append(facts.message("presence_site", lang, country=name, site=site))
+    return "\n".join(parts) + "\n\n" + membership_text(facts, code, lang)
+
+
+def since_text(facts: Facts, code: str, lang: str) -> str:
+    """"Since when?" after a question about a country: the year the source gives, or that none is given."""
+    name = country_name(code, lang, facts)
+    row, note = facts.state(code), facts.country_note(code)
+    official = facts.states_list["official_list"]
+    if row is None:
+        return facts.message("not_listed_since", lang, country=name, url=official)
+    if note:
+        separator = " : " if lang == "fr" else ": "
+        text = f"{name}{separator}{note['since'][lang]}."
+    elif row.since:
+        text = _status_text(facts, code, lang)
+    else:
+        return facts.message("state_since_unknown", lang, country=name, url=official)
+    return f"{text}\n\n{_row_source(facts, row, lang)}"
+
+
+def country_reply(facts: Facts, codes: List[str] | str, lang: str) -> Reply:
+    """Membership of each country named (topic member_states, `country` = the first one)."""
+    codes = [codes] if isinstance(codes, str) else codes
+    buttons = topic_buttons(facts, ["member_states", "presence"], lang)
+    codes = [code for code in codes if is_country_code(code)]
+    if not codes:
+        return Reply(facts.message("country_unknown", lang), buttons, topic="member_states")
+    text = "\n\n".join(membership_text(facts, code, lang) for code in codes)
+    return Reply(text, buttons, topic="member_states", country=codes[0])
+
+
+def presence_reply(facts: Facts, codes: List[str], lang: str) -> Reply:
+    """IOM in a given country (topic presence, `country` = the first one)."""
+    buttons = topic_buttons(facts, ["member_states", "our_work"], lang)
+    text = "\n\n".join(presence_text(facts, code, lang) for code in codes)
+    return Reply(text, buttons, topic="presence", country=codes[0])
+
+
+def _sources_line(facts: Facts, rows: Iterable[State], lang: str) -> str:
+    seen: Dict[str, Optional[str]] = {}
+    for row in rows:
+        seen.setdefault(row.source_url, row.as_of)
+    items = [f"{url} ({_date(as_of, lang)})" if as_of else url for url, as_of in seen.items()]
+    return facts.message("sources_list", lang, sources=", ".join(items))
+
+
+def observer_list_text(facts: Facts, lang: str) -> str:
+    """The Observer States of the list, by name in the reply's language, with their sources."""
+    rows = facts.states.observers
+    names = sorted((country_name(row.code, lang, facts) for row in rows), key=fold)
+    counts = _counts(facts, lang)
+    text = facts.message("observer_list", lang, observers=len(rows), names=", ".join(names), as_of=counts["as_of"])
+    text += "\n\n" + _sources_line(facts, rows, lang)
+    if any(row.evidence == "encyclopedia" for row in rows):
+        text += " " + facts.message("encyclopedia_note", lang, url=counts["url"])
+    return text
+
+
+def observer_list_reply(facts: Facts, lang: str) -> Reply:
+    buttons = topic_buttons(facts, ["member_states", "presence"], lang)
+    return Reply(observer_list_text(facts, lang), buttons, topic="member_states")
+
+
+def newest_members_text(facts: Facts, lang: str) -> str:
+    """The latest admissions among the Member States whose year of joining the list gives."""
+    known = [row for row in facts.states.members if row.since]
+    latest_years = sorted({row.since for row in known}, reverse=True)[:3]
+    rows = sorted(
+        (row for row in known if row.since in latest_years),
+        key=lambda row: (-row.since, fold(country_name(row.code, lang, facts))),
+    )
+    names = ", ".join(f"{country_name(row.code, lang, facts)} ({row.since})" for row in rows)
+    counts = _counts(facts, lang)
+    text = facts.message(
+        "newest_members", lang, known=len(known), members=counts["members"], names=names, url=counts["url"]
+    )
+    return text + "\n\n" + _sources_line(facts, rows, lang)
+
+
+def newest_members_reply(facts: Facts, lang: str) -> Reply:
+    buttons = topic_buttons(facts, ["member_states", "presence"], lang)
+    return Reply(newest_members_text(facts, lang), buttons, topic="member_states")
 
 
 def follow_up_reply(
@@ -124,19 +285,17 @@ def follow_up_reply(
         starters = topic_buttons(facts, STARTER_TOPICS, lang)
         return Reply(facts.message("no_topic", lang), starters)
     fact = facts.fact(topic)
-    member = facts.member_country(country) if topic == "member_states" and country else None
     buttons = topic_buttons(facts, fact["related"], lang)
     if intent == "ask_more":
         return fact_reply(facts, topic, lang, part="long")
-    if intent == "ask_source":
-        sources, as_of = (member or fact)["sources"], (member or fact)["as_of"]
-        text = facts.message("source", lang, sources=", ".join(sources), as_of=as_of)
-        return Reply(text, buttons, topic=topic, country=country if member else None)
-    # ask_since_when
-    if member:
-        separator = " : " if lang == "fr" else ": "
-        text = f"{country_name(country, lang)}{separator}{member['since'][lang]}."
+    if topic in ("member_states", "presence") and is_country_code(country):
+        # "Source?" / "since when?" after an answer about a country are about that country.
+        text = _source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
         return Reply(text, buttons, topic=topic, country=country)
+    if intent == "ask_source":
+        text = facts.message("source", lang, sources=", ".join(fact["sources"]), as_of=fact["as_of"])
+        return Reply(text, buttons, topic=topic)
+    # ask_since_when
     since = facts.text(topic, "since", lang)
     text = since or facts.message("no_since", lang, url=fact["sources"][0])
     return Reply(text, buttons, topic=topic)
@@ -180,13 +339,21 @@ def answer(
     """The reply to a fact question or follow-up (intents in FACT_INTENTS)."""
     if intent in FOLLOW_UP_INTENTS:
         return follow_up_reply(facts, intent, topic, country, lang)
-    if intent in COUNTRY_INTENTS:
-        countries = _entity_values(entities, "country")
+    countries = _country_codes(entities)
+    if intent in (*COUNTRY_INTENTS, *STATES_LIST_INTENTS):
         if countries:
-            return country_reply(facts, countries[0], lang)
+            # "et au Mali ?" after an answer on IOM in a country asks the same about Mali.
+            if intent == "inform_country" and topic == "presence":
+                return presence_reply(facts, countries, lang)
+            return country_reply(facts, countries, lang)
+        if intent == "ask_observer_states":
+            return observer_list_reply(facts, lang)
+        if intent == "ask_newest_members":
+            return newest_members_reply(facts, lang)
         if intent == "inform_country":
-            buttons = topic_buttons(facts, ["member_states", "presence"], lang)
-            return Reply(facts.message("country_unknown", lang), buttons, topic="member_states")
+            return country_reply(facts, [], lang)
+    if intent == "ask_presence" and countries:
+        return presence_reply(facts, countries, lang)
     if intent in ("ask_office", "ask_leadership"):
         office = _office_fact(entities)
         if office == ANY_DEPUTY:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from actions.facts import DEFAULT_STATES_PATH
 from tests.servers import Stack, texts
 
 pytestmark = pytest.mark.integration
@@ -16,7 +20,12 @@ STORIES = Path(__file__).parent / "stories" / "test_conversations.yml"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("conversation")).start()
+    workdir = tmp_path_factory.mktemp("conversation")
+    # A copy of the states list, so one test can edit it while the servers run.
+    states = workdir / "states.tsv"
+    shutil.copy(DEFAULT_STATES_PATH, states)
+    running = Stack(workdir, env={"IOM_STATES_FILE": str(states)}).start()
+    running.states_file = states
     yield running
     running.stop()
 
@@ -72,16 +81,114 @@ def test_since_when_is_answered_on_the_current_topic(stack):
     assert stack.slot(me, "topic") == "un_system"
 
 
-def test_country_membership_is_confirmed_only_when_sourced(stack):
+WIKIPEDIA = "https://en.wikipedia.org/wiki/International_Organization_for_Migration"
+OFFICIAL_LIST = "https://www.iom.int/member-states"
+COUNTRY_OFFICES = "https://www.iom.int/country-offices"
+
+
+def test_member_then_since_when_then_source_in_french(stack):
+    """The issue's own example: "Le Sénégal est-il membre de l'OIM ?", then its date and source."""
     me = new_sender()
-    reply = texts(stack.say(me, "La Chine est-elle membre de l'OIM ?"))
-    assert reply.startswith("Oui") and "Chine" in reply and "2016" in reply
-    assert stack.slot(me, "country") == "CN"
-    reply = texts(stack.say(me, "et le Brésil ?"))
-    assert "Brésil" in reply and "https://www.iom.int/member-states" in reply
-    assert "n'est pas" not in reply
+    reply = texts(stack.say(me, "Le Sénégal est-il membre de l'OIM ?"))
+    assert reply.startswith("Sénégal : oui, c'est un État membre de l'OIM") and WIKIPEDIA in reply
+    assert stack.slot(me, "topic") == "member_states" and stack.slot(me, "country") == "SN"
+    reply = texts(stack.say(me, "il est membre depuis quand ?"))
+    assert reply.startswith("Sénégal : ma liste ne dit pas depuis quand") and OFFICIAL_LIST in reply
+    assert stack.slot(me, "country") == "SN"
+    reply = texts(stack.say(me, "et d'où vient cette information ?"))
+    assert reply.startswith("Source : " + WIKIPEDIA) and "2023" in reply
+    assert stack.slot(me, "topic") == "member_states" and stack.slot(me, "country") == "SN"
+    reply = texts(stack.say(me, "et pour le japon alors ?"))
+    assert reply.startswith("Japon : oui") and "1993" in reply and stack.slot(me, "country") == "JP"
+
+
+def test_member_then_since_when_then_source_in_english(stack):
+    me = new_sender()
+    reply = texts(stack.say(me, "Is Japan a member state?"))
+    assert reply.startswith("Japan: yes, it is a Member State of IOM") and "1993" in reply
+    assert stack.slot(me, "topic") == "member_states" and stack.slot(me, "country") == "JP"
+    reply = texts(stack.say(me, "since what year exactly?"))
+    assert "Japan" in reply and "1993" in reply and "June 2001" in reply
+    reply = texts(stack.say(me, "what's your source for that?"))
+    assert "lawsdocbox.com" in reply and "June 2001" in reply
+    assert stack.slot(me, "country") == "JP"
+
+
+def test_observers_not_listed_and_territories_are_answered_honestly(stack):
+    me = new_sender()
+    reply = texts(stack.say(me, "Is Saudi Arabia a member?"))
+    assert reply.startswith("Saudi Arabia: not a Member State of IOM, but one of its 8 Observer States")
+    assert stack.slot(me, "country") == "SA"
+    reply = texts(stack.say(me, "Is the Holy See a member?"))
+    assert reply.startswith("Holy See: yes") and "2011" in reply and stack.slot(me, "country") == "VA"
+    reply = texts(stack.say(me, "is Lebanon a member of IOM?"))
+    assert "does not appear among IOM's 175 Member States and 8 Observer States" in reply
+    assert OFFICIAL_LIST in reply and "not a member." not in reply
+    reply = texts(stack.say(me, "Is DR Congo a member?"))
+    assert reply.startswith("Democratic Republic of the Congo (Congo-Kinshasa): yes")
+    assert stack.slot(me, "country") == "CD"
+    reply = texts(stack.say(me, "La Réunion est-elle membre de l'OIM ?"))
+    assert reply.startswith("La Réunion : ce n'est ni un État membre ni un État observateur de l'ONU")
     reply = texts(stack.say(me, "Is Atlantis a member?"))
-    assert "https://www.iom.int/member-states" in reply and "not a member" not in reply
+    assert OFFICIAL_LIST in reply and "not a member" not in reply
+
+
+def test_the_states_list_as_a_whole(stack):
+    me = new_sender()
+    reply = texts(stack.say(me, "which countries have observer status at IOM?"))
+    for name in ("Bahrain", "Bhutan", "Indonesia", "Kuwait", "Malaysia", "Qatar", "San Marino", "Saudi Arabia"):
+        assert name in reply
+    assert stack.slot(me, "topic") == "member_states"
+    reply = texts(stack.say(me, "qui sont les derniers pays devenus membres ?"))
+    assert "Russie (2021)" in reply and "Parmi les États membres dont ma liste donne l'année" in reply
+
+
+def test_iom_in_a_country_then_its_date_and_source(stack):
+    me = new_sender()
+    reply = texts(stack.say(me, "Where can I find IOM in Senegal?"))
+    assert COUNTRY_OFFICES in reply and "Senegal: yes" in reply
+    assert stack.slot(me, "topic") == "presence" and stack.slot(me, "country") == "SN"
+    reply = texts(stack.say(me, "et en Autriche ?"))
+    assert "https://austria.iom.int" in reply and stack.slot(me, "topic") == "presence"
+    assert stack.slot(me, "country") == "AT"
+    reply = texts(stack.say(me, "depuis quelle année alors ?"))
+    assert "Autriche" in reply and "1952" in reply
+    assert stack.slot(me, "topic") == "presence" and stack.slot(me, "country") == "AT"
+
+
+def test_an_edit_of_the_states_list_is_live_on_the_next_message(stack):
+    """No restart, no retraining: the action server reloads facts/states.tsv, and an invalid edit
+    leaves the last good version answering."""
+    original = stack.states_file.read_text(encoding="utf-8")
+    senegal = next(line for line in original.splitlines() if line.startswith("SN\t"))
+
+    def write(text, bump):
+        stack.states_file.write_text(text, encoding="utf-8")
+        stamp = time.time() + bump
+        os.utime(stack.states_file, (stamp, stamp))
+
+    try:
+        write(original.replace(senegal, senegal.replace("\t2023\t", "\t2025-01\t")), 5)
+        assert "(as of January 2025)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+        write(original.replace(senegal, senegal.replace("\tmember\t", "\tmembre\t")), 10)
+        reply = texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+        assert reply.startswith("Senegal: yes") and "(as of January 2025)" in reply
+    finally:
+        write(original, 15)
+    assert "(as of 2023)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+
+
+def test_tempting_country_messages_get_no_wrong_fact(stack):
+    """tests/tempting_countries.yml: common nouns, first names, the two Congos, territories and
+    regions, in French, English and Spanish (scripts/tempting_countries.py prints the same)."""
+    from scripts.tempting_countries import run
+
+    results = run(stack)
+    problems = [
+        (lang, row["text"], row["verdict"], row["topic"], row["country"], row["expected"])
+        for lang, result in results.items() for row in result["rows"] if row["verdict"] != "right"
+    ]
+    assert not problems, problems
 
 
 def test_button_payloads_answer_their_topic(stack):

@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.facts import DEFAULT_FACTS_PATH, FactsError, FactStore, load_facts, parse_facts
+from actions.facts import (
+    DEFAULT_FACTS_PATH,
+    DEFAULT_STATES_PATH,
+    FactsError,
+    FactStore,
+    load_facts,
+    load_states,
+    parse_facts,
+    parse_states,
+)
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract.md"
 ORIGINAL = DEFAULT_FACTS_PATH.read_text(encoding="utf-8")
@@ -78,7 +87,12 @@ def edited(**changes):
         ({"facts__identity__related": ["history", "no_such_fact"]}, "facts.identity.related.1", "is not one of"),
         ({"facts__identity__related": ["identity", "history"]}, "facts.identity.related.0", "related to itself"),
         ({"messages__source__fr": "Source : {sources}"}, "messages.source.fr", "missing placeholder"),
-        ({"member_countries__france": {}}, "member_countries", "does not match"),
+        ({"country_notes__france": {}}, "country_notes", "does not match"),
+        ({"states_list__members": 176}, "states_list.members", "the states list has 175"),
+        ({"country_sites__LB": "https://lebanon.iom.int"}, "country_sites.LB", "not in the states list"),
+        ({"country_sites__AT": "https://www.example.org"}, "country_sites.AT", "does not match"),
+        ({"country_notes__RU__status": "observer"}, "country_notes.RU.status", "the states list says member"),
+        ({"messages__state_member__es": None}, "messages.state_member", "'es' is a required property"),
     ],
 )
 def test_schema_errors_name_the_file_the_key_and_the_problem(changes, key, problem):
@@ -128,3 +142,118 @@ def test_store_without_any_valid_version_raises(tmp_path):
     path.write_text("version: 1\n", encoding="utf-8")
     with pytest.raises(FactsError):
         FactStore(path).current()
+
+
+# --- The states list (facts/states.tsv) -------------------------------------------------------
+
+# ../shared beside the project (CI's clone), or beside the folder of work trees (a developer's).
+SHARED_STATES = next(
+    (p / "shared" / "data" / "iom_states.tsv" for p in Path(__file__).resolve().parents[2:4]
+     if (p / "shared" / "data" / "iom_states.tsv").exists()),
+    Path("/nonexistent"),
+)
+STATES_TEXT = DEFAULT_STATES_PATH.read_text(encoding="utf-8")
+
+
+def test_all_183_states_load_and_validate():
+    states = load_states()
+    assert len(states.rows) == 183
+    assert len(states.members) == 175 and len(states.observers) == 8
+    assert {row.code for row in states.observers} == {"BH", "BT", "ID", "MY", "QA", "SM", "SA", "KW"}
+    for row in states.rows.values():
+        assert row.source_url.startswith(("https://", "http://")), row
+        assert row.as_of is None or re.fullmatch(r"\d{4}(-\d{2}){0,2}", row.as_of), row
+    assert states.get("SN").evidence == "encyclopedia" and states.get("KW").since == 2017
+    assert states.get("FR").as_of is None  # empty cells are None, never ""
+    facts = load_facts()
+    assert facts.state("JP").since == 1993 and facts.state("LB") is None
+
+
+def test_the_states_file_holds_the_shared_list_row_for_row():
+    """facts/states.tsv is the shared list plus a comment header: no row lost or changed."""
+    if not SHARED_STATES.exists():
+        pytest.skip("no ../shared folder beside the project (clone without the shared data)")
+    ours = [line for line in STATES_TEXT.splitlines() if line and not line.startswith("#")]
+    assert ours == SHARED_STATES.read_text(encoding="utf-8").splitlines()
+
+
+def _with_row(line_number: int, **cells) -> str:
+    lines = STATES_TEXT.splitlines()
+    data_lines = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
+    index = data_lines[line_number]
+    columns = ("iso2", "name_en", "status", "since", "source_url", "as_of", "evidence")
+    row = dict(zip(columns, lines[index].split("\t")))
+    row.update(cells)
+    lines[index] = "\t".join(row[c] for c in columns)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "text, key, problem",
+    [
+        (lambda: _with_row(1, status="associate"), "line 11 (AF).status", "is not one of"),
+        (lambda: _with_row(1, iso2="XX"), "line 11 (XX).iso2", "not an ISO 3166-1 country code"),
+        (lambda: _with_row(1, iso2="EU"), "line 11 (EU).iso2", "not an ISO 3166-1 country code"),
+        (lambda: _with_row(2, iso2="AF"), "line 12 (AF).iso2", "listed twice"),
+        (lambda: _with_row(1, since="85"), "line 11 (AF).since", "does not match"),
+        (lambda: _with_row(1, since="2030"), "line 11 (AF).since", "later than the source's date"),
+        (lambda: _with_row(1, as_of="August 2024"), "line 11 (AF).as_of", "does not match"),
+        (lambda: _with_row(1, source_url="iom.int/x"), "line 11 (AF).source_url", "does not match"),
+        (lambda: _with_row(1, evidence="blog"), "line 11 (AF).evidence", "is not one of"),
+        (lambda: STATES_TEXT.replace("AL\tAlbania\tmember\t", "AL\tAlbania\t", 1), "line 12", "6 tab-separated columns"),
+        (lambda: STATES_TEXT.replace("iso2\tname_en", "code\tname_en", 1), "line 10", "the header must be"),
+    ],
+)
+def test_states_errors_name_the_file_the_line_and_the_problem(text, key, problem):
+    with pytest.raises(FactsError) as caught:
+        parse_states(text(), "facts/states.tsv")
+    assert str(caught.value).startswith("facts/states.tsv: ")
+    assert caught.value.key == key, str(caught.value)
+    assert problem in caught.value.problem, str(caught.value)
+
+
+def test_a_missing_state_row_is_caught_by_the_counts_of_the_facts_file():
+    fewer = parse_states(STATES_TEXT.replace(_line_of("SN"), ""), "facts/states.tsv")
+    with pytest.raises(FactsError) as caught:
+        parse_facts(ORIGINAL, "facts/facts.yml", fewer)
+    assert caught.value.key == "states_list.members" and "174" in caught.value.problem
+
+
+def _line_of(code: str) -> str:
+    return next(line + "\n" for line in STATES_TEXT.splitlines() if line.startswith(code + "\t"))
+
+
+def test_store_reloads_an_edited_states_list_and_keeps_the_last_good_one(tmp_path, caplog):
+    facts_path, states_path = tmp_path / "facts.yml", tmp_path / "states.tsv"
+    facts_path.write_text(ORIGINAL, encoding="utf-8")
+    states_path.write_text(STATES_TEXT, encoding="utf-8")
+    store = FactStore(facts_path, states_path)
+    assert store.current().state("SN").as_of == "2023"
+
+    def write(text, bump):
+        states_path.write_text(text, encoding="utf-8")
+        stamp = time.time() + bump
+        os.utime(states_path, (stamp, stamp))
+
+    senegal = _line_of("SN")
+    write(STATES_TEXT.replace(senegal, senegal.replace("\t2023\t", "\t2025-01\t")), 5)
+    assert store.current().state("SN").as_of == "2025-01"
+
+    with caplog.at_level(logging.ERROR):
+        write(STATES_TEXT.replace(senegal, senegal.replace("member", "membre")), 10)
+        assert store.current().state("SN").as_of == "2025-01"  # the last good version
+    assert store.last_error is not None and store.last_error.key.endswith("(SN).status")
+    assert any("states.tsv" in r.message and "(SN).status" in r.message for r in caplog.records)
+
+    write(STATES_TEXT, 15)
+    assert store.current().state("SN").as_of == "2023" and store.last_error is None
+
+
+def test_country_sites_are_shown_by_a_source():
+    """Each IOM country site is the host of that state's source in the list, or one the fact sheet
+    names (argentina, france, italy.iom.int)."""
+    facts = load_facts()
+    named_by_the_fact_sheet = {"AR", "FR", "IT"}
+    for code, site in facts.data["country_sites"].items():
+        host = site.split("//", 1)[1].rstrip("/")
+        assert code in named_by_the_fact_sheet or host in facts.state(code).source_url, (code, site)
