@@ -6,7 +6,7 @@ sentences (tests/nlu_holdout/) are rarely unsure, so this script also parses dam
 each (the first or last half of its words, every other word, two letters swapped in its longest
 word), the kind of message
 that does fall back, and keeps the unsure ones (nlu_fallback) whose right answer is a topic. For
-each ranked topic a button could offer (`_suggestion_fact`) it counts, per confidence band, how
+each ranked topic a button could offer (`suggestion_topic`) it counts, per confidence band, how
 often it is the right one; and for a few floors, how often the right topic is among the buttons,
 how many buttons there are and how many replies get no suggestion (starter topics instead).
 Prints tables; README "When unsure, suggest" quotes them.
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from actions.answers import (  # noqa: E402
     FALLBACK_THRESHOLD,
     STARTER_TOPICS,
-    _suggestion_fact,
+    suggestion_topic,
     suggested_topics,
 )
 from scripts.evaluate_holdout import holdout_files, load_examples  # noqa: E402
@@ -80,15 +80,15 @@ def main() -> int:
 
     unsure = [
         (expected, parsed) for _, _, expected, parsed in rows
-        if parsed["intent"]["name"] == "nlu_fallback" and _suggestion_fact(expected, parsed["entities"])
+        if parsed["intent"]["name"] == "nlu_fallback" and suggestion_topic(expected, parsed["entities"])
     ]
     print(f"{len(rows)} messages parsed (hold-out sentences and damaged copies); "
           f"{len(unsure)} unsure (nlu_fallback) with a topic as the right answer.")
     counts = {band: [0, 0] for band in BANDS[:-1]}
     for expected, parsed in unsure:
-        right = _suggestion_fact(expected, parsed["entities"])
+        right = suggestion_topic(expected, parsed["entities"])
         for candidate in parsed["intent_ranking"]:
-            topic = _suggestion_fact(candidate["name"], parsed["entities"])
+            topic = suggestion_topic(candidate["name"], parsed["entities"])
             if topic is None:
                 continue
             band = max(b for b in BANDS[:-1] if candidate["confidence"] >= b)
@@ -106,13 +106,13 @@ def main() -> int:
         hits = buttons = empty = 0
         for expected, parsed in unsure:
             topics = suggested_topics(parsed["intent_ranking"], parsed["entities"], floor=floor)
-            hits += _suggestion_fact(expected, parsed["entities"]) in topics
+            hits += suggestion_topic(expected, parsed["entities"]) in topics
             buttons += len(topics)
             empty += not topics
         n = len(unsure) or 1
         print(f"| {floor:.2f} | {hits}/{len(unsure)} ({hits / n:.0%}) | {buttons / n:.1f} | "
               f"{hits / (buttons or 1):.0%} | {empty} |")
-    starters = sum(_suggestion_fact(e, p["entities"]) in STARTER_TOPICS for e, p in unsure)
+    starters = sum(suggestion_topic(e, p["entities"]) in STARTER_TOPICS for e, p in unsure)
     n = len(unsure) or 1
     print(f"| starter topics only | {starters}/{len(unsure)} ({starters / n:.0%}) | {len(STARTER_TOPICS)} | "
           f"{starters / (n * len(STARTER_TOPICS)):.0%} | - |")
