@@ -11,8 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (
     FACT_INTENTS,
+    NOT_IN_FACTS_INTENT,
     Reply,
     answer,
+    not_in_facts_reply,
     not_understood_reply,
     resolve_intent,
     small_talk_reply,
@@ -83,6 +85,35 @@ def _answer_fact(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
     return _send(dispatcher, tracker, reply, lang)
 
 
+def _reply_without_fact(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
+) -> List[Dict[Text, Any]]:
+    lang = conversation_language(tracker)
+    facts = FACT_STORE.current()
+    message = tracker.latest_message or {}
+    ranking = message.get("intent_ranking") or []
+    entities = message.get("entities") or []
+    if intent == "nlu_fallback":
+        # Suggestions only from a real low-confidence guess, not from a message resolve_intent
+        # set aside (markup only), whose ranking says nothing about a topic.
+        classified = (message.get("intent") or {}).get("name")
+        reply = not_understood_reply(facts, lang, ranking if classified == intent else (), entities)
+    elif intent == NOT_IN_FACTS_INTENT:
+        reply = not_in_facts_reply(facts, lang, ranking, entities)
+    else:
+        reply = small_talk_reply(facts, intent, lang)
+    return _send(dispatcher, tracker, reply, lang)
+
+
+def _reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Either action may meet either kind of intent once resolve_intent has corrected the
+    classifier (a named office, another organisation named, markup only)."""
+    intent = _intent(tracker)
+    if intent in FACT_INTENTS:
+        return _answer_fact(dispatcher, tracker, intent)
+    return _reply_without_fact(dispatcher, tracker, intent)
+
+
 class ActionAnswerFact(Action):
     """Answers fact questions and follow-ups (more, source, since when) from the facts file."""
 
@@ -92,11 +123,12 @@ class ActionAnswerFact(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return _answer_fact(dispatcher, tracker, _intent(tracker))
+        return _reply(dispatcher, tracker)
 
 
 class ActionSmallTalk(Action):
-    """Greeting, thanks, help, out-of-scope and not-understood replies (never set the topic)."""
+    """Greeting, thanks, help, out-of-scope, not-understood and "not in the facts" replies (never
+    set the topic)."""
 
     def name(self) -> Text:
         return "action_small_talk"
@@ -104,14 +136,4 @@ class ActionSmallTalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        intent = _intent(tracker)
-        if intent in FACT_INTENTS:
-            # The classifier said small talk, but an entity showed it was a fact question.
-            return _answer_fact(dispatcher, tracker, intent)
-        lang = conversation_language(tracker)
-        facts = FACT_STORE.current()
-        if intent == "nlu_fallback":
-            reply = not_understood_reply(facts, lang)
-        else:
-            reply = small_talk_reply(facts, intent, lang)
-        return _send(dispatcher, tracker, reply, lang)
+        return _reply(dispatcher, tracker)

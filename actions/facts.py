@@ -36,7 +36,6 @@ LANGUAGES = ("fr", "en", "es")
 
 # Placeholders each message must keep, so an edit cannot silently drop the filled-in part.
 REQUIRED_PLACEHOLDERS = {
-    "no_more": {"url"},
     "no_since": {"url"},
     "source": {"sources", "as_of"},
     "country_member": {"country", "note"},
@@ -123,10 +122,6 @@ class Facts:
     @property
     def fact_ids(self) -> List[str]:
         return list(self.data["facts"])
-
-    @property
-    def official_site(self) -> str:
-        return self.data["official_site"]
 
     def fact(self, fact_id: str) -> Dict[str, Any]:
         return self.data["facts"][fact_id]

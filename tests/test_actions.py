@@ -3,10 +3,14 @@
 import asyncio
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import answers
 from actions.actions import ActionAnswerFact, ActionSmallTalk
+from actions.facts import load_facts
+from tests.servers import ROOT
 
 SLOTS = ("topic", "country", "language", "channel_language")
 
@@ -175,12 +179,21 @@ def test_out_of_scope_says_what_the_assistant_can_answer():
     assert "OIM" in messages[0]["text"] and messages[0]["buttons"]
 
 
-def test_a_named_office_wins_over_an_off_topic_guess():
+def test_a_named_office_wins_over_a_not_understood_guess():
     messages, slots = run(
         ActionSmallTalk(),
-        tracker("tell me what the office of the chief of staff does", "out_of_scope", [office("chief_of_staff")]),
+        tracker("tell me what the office of the chief of staff does", "nlu_fallback", [office("chief_of_staff")]),
     )
     assert slots["topic"] == "chief_of_staff" and "Chief of Staff" in messages[0]["text"]
+
+
+def test_a_named_office_does_not_overrule_off_topic():
+    # Other organisations have chiefs of staff and directors general too.
+    messages, slots = run(
+        ActionSmallTalk(),
+        tracker("who is the White House chief of staff?", "out_of_scope", [office("chief_of_staff")], language="en"),
+    )
+    assert "topic" not in slots and "only answer questions about IOM" in messages[0]["text"]
 
 
 def test_country_fragment_without_a_country_falls_back_to_the_next_fact_intent():
@@ -207,3 +220,177 @@ def test_markup_only_message_is_not_understood(action):
     messages, slots = run(action, tracker("<img src=x onerror=alert(1)>", "ask_agenda_2030", language="en"))
     assert messages[0]["text"].startswith("Sorry, I didn't understand")
     assert "topic" not in slots
+
+
+# --- A person's own situation (fact personal_help) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, lang, embassy, emergency, no_data",
+    [
+        ("I lost my passport in Libya, what do I do?", "en", "embassy or consulate", "emergency services",
+         "don't send me personal details"),
+        ("J'ai perdu mon passeport en Libye, que faire ?", "fr", "ambassade ou au consulat", "secours",
+         "ne pas m'envoyer d'informations personnelles"),
+    ],
+)
+def test_own_situation_says_where_to_turn_and_asks_for_no_personal_data(text, lang, embassy, emergency, no_data):
+    messages, slots = run(ActionAnswerFact(), tracker(text, "ask_personal_help"))
+    reply = messages[0]["text"]
+    assert embassy in reply and emergency in reply and no_data in reply
+    assert "https://www.iom.int/country-offices" in reply
+    assert slots["topic"] == "personal_help" and slots["language"] == lang
+    # Never a dead end: return home, trafficking and visas are one tap away.
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_voluntary_return", "/ask_trafficking", "/ask_visas"]
+
+
+def test_own_situation_is_short_and_its_more_covers_jobs_abroad_and_fees():
+    facts = load_facts()
+    for lang in ("fr", "en", "es"):
+        assert len(facts.text("personal_help", "short", lang)) < 600, lang
+    more = facts.text("personal_help", "long", "en")
+    assert "never charges" in more and "official immigration website" in more
+
+
+def test_own_situation_texts_in_spanish():
+    # Spanish replies need the Spanish language detection (another branch); the texts are here.
+    facts = load_facts()
+    short = facts.text("personal_help", "short", "es")
+    assert "embajada o al consulado" in short and "servicios de emergencia" in short
+    assert "no me envíe datos personales" in short and "https://www.iom.int/country-offices" in short
+    assert facts.text("personal_help", "title", "es") == "Su situación"
+    assert "https://www.iom.int/es" in facts.message("not_in_facts", "es")
+    assert facts.message("not_understood_suggest", "es").endswith("?")
+
+
+@pytest.mark.parametrize("fact_id", ["voluntary_return", "trafficking", "visas"])
+def test_the_situations_with_their_own_topic_also_say_where_to_turn(fact_id):
+    facts = load_facts()
+    turn_to = {"voluntary_return": "IOM office", "trafficking": "police", "visas": "embassy"}[fact_id]
+    assert turn_to in facts.text(fact_id, "short", "en")
+
+
+# --- Offices named by what they do ------------------------------------------------------------
+
+
+def function(value):
+    return {"entity": "office_function", "value": value}
+
+
+@pytest.mark.parametrize(
+    "value, fact_id",
+    [("ddg_operations", "ddg_operations"), ("office_partnerships", "office_partnerships"),
+     ("office_strategy", "office_strategy"), ("ddg_management_reform", "ddg_management_reform")],
+)
+def test_an_office_named_by_what_it_does_answers_with_that_office(value, fact_id):
+    messages, slots = run(ActionAnswerFact(), tracker("Qui s'occupe de ça à l'OIM ?", "ask_office", [function(value)]))
+    assert slots["topic"] == fact_id
+
+
+def test_what_an_office_does_never_overrules_the_classifier():
+    # "What operations does IOM run?" is about its work; "IOM management structure" its leadership.
+    messages, slots = run(ActionAnswerFact(), tracker("what operations does IOM run?", "ask_our_work", [function("ddg_operations")]))
+    assert slots["topic"] == "our_work"
+    messages, slots = run(ActionAnswerFact(), tracker("IOM management structure", "ask_leadership", [function("ddg_management_reform")]))
+    assert slots["topic"] == "leadership"
+    messages, slots = run(ActionSmallTalk(), tracker("communication tips", "out_of_scope", [function("office_partnerships")]))
+    assert "topic" not in slots
+
+
+def test_an_office_title_wins_over_a_function_word():
+    entities = [function("office_partnerships"), office("chief_of_staff")]
+    _, slots = run(ActionAnswerFact(), tracker("chief of staff, communication", "ask_office", entities))
+    assert slots["topic"] == "chief_of_staff"
+
+
+# --- No confident wrong answers ---------------------------------------------------------------
+
+
+def test_the_fallback_threshold_is_the_one_in_config():
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert answers.FALLBACK_THRESHOLD == fallback["threshold"]
+
+
+@pytest.mark.parametrize("text, lang", [("Et le Wakanda ?", "fr"), ("what about Narnia?", "en")])
+def test_no_rescue_under_the_fallback_threshold(text, lang):
+    t = tracker(text, "inform_country", language=lang)
+    t.latest_message["intent_ranking"] = [
+        {"name": "inform_country", "confidence": 0.71},
+        {"name": "ask_agenda_2030", "confidence": 0.16},
+        {"name": "ask_identity", "confidence": 0.10},
+    ]
+    messages, slots = run(ActionAnswerFact(), t)
+    assert slots["topic"] == "member_states" and "https://www.iom.int/member-states" in messages[0]["text"]
+    assert "10.7" not in messages[0]["text"] and "1951" not in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("Who is the director general of the WHO?", "ask_office"), ("Où est le siège du HCR ?", "ask_headquarters"),
+     ("¿cuál es el presupuesto de ACNUR?", "ask_not_in_facts")],
+)
+def test_a_question_about_another_organisation_is_off_topic(text, intent):
+    entities = [{"entity": "other_organization", "value": "x"}, office("director_general")]
+    messages, slots = run(ActionAnswerFact(), tracker(text, intent, entities, language="en"))
+    assert "topic" not in slots
+    assert "Amy E. Pope" not in messages[0]["text"] and "Genève" not in messages[0]["text"]
+
+
+def test_naming_iom_with_another_organisation_keeps_the_iom_topic():
+    entities = [{"entity": "other_organization", "value": "UNHCR"}]
+    _, slots = run(ActionAnswerFact(), tracker("are IOM and UNHCR both UN agencies?", "ask_un_system", entities))
+    assert slots["topic"] == "un_system"
+
+
+def test_a_question_about_iom_with_no_fact_says_so_and_where_to_look():
+    t = tracker("What is IOM's annual budget?", "ask_not_in_facts", language="en")
+    t.latest_message["intent_ranking"] = [
+        {"name": "ask_not_in_facts", "confidence": 0.7},
+        {"name": "ask_partnerships", "confidence": 0.2},
+        {"name": "ask_identity", "confidence": 0.05},
+    ]
+    messages, slots = run(ActionSmallTalk(), t)
+    assert messages[0]["text"].startswith("I don't have that figure") and "https://www.iom.int" in messages[0]["text"]
+    assert "topic" not in slots  # no fact was given
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[0] == "/ask_partnerships" and "/ask_identity" in payloads  # padded with a starter topic
+
+
+# --- When unsure, suggest ---------------------------------------------------------------------
+
+
+def fallback_tracker(ranking, entities=()):
+    t = tracker("stuff about the thing", "nlu_fallback", entities, language="en")
+    t.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.25}
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.25}, *ranking]
+    return t
+
+
+def test_not_understood_offers_the_topics_ranked_highest():
+    ranking = [
+        {"name": "ask_careers", "confidence": 0.22},
+        {"name": "out_of_scope", "confidence": 0.2},
+        {"name": "ask_voluntary_return", "confidence": 0.15},
+        {"name": "ask_office", "confidence": 0.1},
+        {"name": "ask_visas", "confidence": answers.SUGGESTION_FLOOR / 2},
+    ]
+    messages, slots = run(ActionSmallTalk(), fallback_tracker(ranking, [function("office_strategy")]))
+    assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")
+    assert [b["payload"] for b in messages[0]["buttons"]] == [
+        "/ask_careers", "/ask_voluntary_return", '/ask_office{"office":"office_strategy"}'
+    ]
+    assert "topic" not in slots
+
+
+def test_not_understood_without_a_likely_topic_offers_the_starter_topics():
+    ranking = [{"name": "out_of_scope", "confidence": 0.2}, {"name": "ask_visas", "confidence": 0.05}]
+    messages, _ = run(ActionSmallTalk(), fallback_tracker(ranking))
+    assert messages[0]["text"].startswith("Sorry, I didn't understand")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_identity", "/ask_leadership", "/ask_member_states"]
+
+
+def test_one_likely_topic_is_offered_with_a_starter_topic():
+    ranking = [{"name": "inform_country", "confidence": 0.2}, {"name": "greet", "confidence": 0.2}]
+    messages, _ = run(ActionSmallTalk(), fallback_tracker(ranking))
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_member_states", "/ask_identity"]

@@ -234,3 +234,87 @@ def test_every_fact_id_is_reachable_in_both_languages(stack):
     assert not wrong, wrong
     facts = yaml.safe_load((Path(__file__).parents[1] / "facts" / "facts.yml").read_text())
     assert set(facts["facts"]) <= topics, set(facts["facts"]) - topics
+
+
+@pytest.mark.parametrize(
+    "message, lang, where_to_turn",
+    [
+        ("I lost my passport in Libya, what do I do?", "en", "embassy or consulate"),
+        ("I want to migrate to Canada, can you help?", "en", "https://www.iom.int/country-offices"),
+        ("J'ai perdu mon passeport en Libye, que faire ?", "fr", "ambassade ou au consulat"),
+        ("Je veux émigrer au Canada, vous pouvez m'aider ?", "fr", "https://www.iom.int/country-offices"),
+        ("ma soeur et ses enfants sont en danger là-bas, on fait quoi ?", "fr", "secours"),
+    ],
+)
+def test_own_situation_gets_where_to_turn_kindly(stack, message, lang, where_to_turn):
+    me = new_sender()
+    reply = stack.say(me, message)
+    text = texts(reply)
+    assert where_to_turn in text
+    assert ("sorry" in text.lower()) if lang == "en" else ("désolé" in text.lower())
+    assert stack.slot(me, "topic") == "personal_help" and stack.slot(me, "language") == lang
+    # Never a dead end: the related situations are buttons, and they answer.
+    payloads = [b["payload"] for b in reply[0]["buttons"]]
+    assert payloads == ["/ask_voluntary_return", "/ask_trafficking", "/ask_visas"]
+    back_home = texts(stack.say(me, payloads[0]))
+    assert stack.slot(me, "topic") == "voluntary_return"
+    assert ("IOM office" if lang == "en" else "bureau de l'OIM") in back_home
+
+
+def test_own_situation_then_more_says_iom_never_asks_for_money(stack):
+    me = new_sender()
+    stack.say(me, "someone took my papers at the station and I'm stuck here")
+    assert stack.slot(me, "topic") == "personal_help"
+    assert "never asks for money" in texts(stack.say(me, "tell me more"))
+
+
+@pytest.mark.parametrize(
+    "message, office",
+    [
+        ("Qui s'occupe des opérations à l'OIM ?", "ddg_operations"),
+        ("Quel bureau gère la communication ?", "office_partnerships"),
+        ("Qui s'occupe de la stratégie ?", "office_strategy"),
+        ("qui s'occupe des operations a l'OIM", "ddg_operations"),
+        ("quel bureau gere la communication", "office_partnerships"),
+        ("qui est responsable de la gestion et de la reforme ?", "ddg_management_reform"),
+        ("qui dirige le cabinet de la directrice generale ?", "chief_of_staff"),
+        ("Who handles operations at IOM?", "ddg_operations"),
+        ("which office does advocacy and communications?", "office_partnerships"),
+        ("who is in charge of organizational performance?", "office_strategy"),
+        ("who leads management and reform at IOM?", "ddg_management_reform"),
+        ("¿Quién se encarga de las operaciones en la OIM?", "ddg_operations"),
+        ("¿qué oficina se ocupa de la comunicacion?", "office_partnerships"),
+    ],
+)
+def test_offices_named_by_what_they_do(stack, message, office):
+    me = new_sender()
+    stack.say(me, message)
+    assert stack.slot(me, "topic") == office
+
+
+def test_a_question_about_iom_with_no_fact_gets_an_honest_answer(stack):
+    me = new_sender()
+    stack.say(me, "Who is the Director General of IOM?")
+    reply = texts(stack.say(me, "What is IOM's annual budget?"))
+    assert "don't have that figure" in reply and "https://www.iom.int" in reply
+    assert "partner" not in reply.lower()
+    # No fact was given: the topic stays the one of the last fact.
+    assert stack.slot(me, "topic") == "director_general"
+    reply = texts(stack.say(me, "Quel est le budget de l'OIM ?"))
+    assert "pas ce chiffre" in reply and stack.slot(me, "topic") == "director_general"
+
+
+
+def test_not_understood_suggests_the_topics_the_classifier_ranked_highest(stack):
+    from actions.answers import payload_for, suggested_topics
+
+    me = new_sender()
+    reply = stack.say(me, "the office thing")
+    latest = stack.tracker(me)["latest_message"]
+    assert latest["intent"]["name"] == "nlu_fallback", "pick a message this model is unsure of"
+    expected = suggested_topics(latest["intent_ranking"], latest["entities"])
+    assert expected, latest["intent_ranking"]
+    assert texts(reply).startswith("Sorry, I'm not sure I understood")
+    payloads = [b["payload"] for b in reply[0]["buttons"]]
+    assert payloads[: len(expected)] == [payload_for(topic) for topic in expected]
+    assert stack.slot(me, "topic") is None

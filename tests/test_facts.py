@@ -1,5 +1,6 @@
 """The facts file: contract coverage, schema errors, reload and last-good behaviour."""
 
+import json
 import logging
 import os
 import re
@@ -30,8 +31,6 @@ def contract_fact_ids():
     if CONTRACT.exists():
         section = CONTRACT.read_text().split("## Fact ids", 1)[1].split("\n## ", 1)[0]
         return [i for i in re.findall(r"^\| ([a-z0-9_]+) \|", section, flags=re.M) if i != "id"]
-    import json
-
     schema = json.loads((DEFAULT_FACTS_PATH.parent / "schema.json").read_text())
     return schema["$defs"]["fact_id"]["enum"]
 
@@ -39,8 +38,12 @@ def contract_fact_ids():
 def test_every_contract_fact_is_present_in_both_languages_with_source_and_date():
     facts = load_facts()
     ids = contract_fact_ids()
-    assert len(ids) == 26
+    # The contract's table is the list: no count written here, so a fact added to the contract
+    # (personal_help) fails this test until the facts file and the schema have it too.
+    assert "identity" in ids and len(ids) == len(set(ids))
     assert sorted(facts.fact_ids) == sorted(ids)
+    schema = json.loads((DEFAULT_FACTS_PATH.parent / "schema.json").read_text(encoding="utf-8"))
+    assert sorted(schema["$defs"]["fact_id"]["enum"]) == sorted(ids)
     for fact_id in ids:
         fact = facts.fact(fact_id)
         for part in ("title", "short", "long"):
