@@ -74,21 +74,43 @@ def _entity_values(entities: Iterable[Dict], name: str) -> List[str]:
     return [e.get("value") for e in entities or [] if e.get("entity") == name and e.get("value")]
 
 
+# How each language writes "Source: <url>" under an answer (French puts a space before the colon).
+SOURCE_LABELS = {"fr": "Source :", "en": "Source:", "es": "Fuente:"}
+LABEL_SEPARATORS = {"fr": " : ", "en": ": ", "es": ": "}
+
+
 def _with_source(text: str, sources: List[str], lang: str) -> str:
-    label = "Source :" if lang == "fr" else "Source:"
-    return f"{text}\n\n{label} {sources[0]}"
+    return f"{text}\n\n{SOURCE_LABELS.get(lang, 'Source:')} {sources[0]}"
 
 
 def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Reply:
     fact = facts.fact(fact_id)
-    text = _with_source(facts.text(fact_id, part, lang), fact["sources"], lang)
+    text = _with_source(facts.text(fact_id, part, lang), facts.sources(fact_id, lang), lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
 
 
+def _contains(outer: Dict, inner: Dict) -> bool:
+    """Whether entity `outer` covers a longer span of the text that includes `inner`'s."""
+    try:
+        return (
+            outer["start"] <= inner["start"] and inner["end"] <= outer["end"]
+            and outer["end"] - outer["start"] > inner["end"] - inner["start"]
+        )
+    except (KeyError, TypeError):
+        return False  # a button payload's entity has no position
+
+
 def _office_fact(entities: Iterable[Dict]) -> Optional[str]:
-    for value in _entity_values(entities, "office"):
-        if value in OFFICE_FACTS or value == ANY_DEPUTY:
-            return value
+    offices = [
+        e for e in entities or []
+        if e.get("entity") == "office" and (e.get("value") in OFFICE_FACTS or e.get("value") == ANY_DEPUTY)
+    ]
+    # Each lookup block of data/nlu/lookups.yml (French/English, Spanish) finds its own longest
+    # match, so "director general adjunto" also yields "director general": a match inside a
+    # longer one is not what the user named.
+    for entity in offices:
+        if not any(_contains(other, entity) for other in offices if other is not entity):
+            return entity["value"]
     return None
 
 
@@ -102,6 +124,11 @@ def _deputies_reply(facts: Facts, lang: str) -> Reply:
     )
 
 
+def _in_language(texts: Dict[str, str], lang: str) -> str:
+    # member_countries notes may still lack Spanish (facts/schema.json, texts_es_pending).
+    return texts.get(lang) or texts["en"]
+
+
 def country_reply(facts: Facts, code: str, lang: str) -> Reply:
     name = country_name(code, lang)
     buttons = topic_buttons(facts, ["member_states", "presence"], lang)
@@ -109,7 +136,7 @@ def country_reply(facts: Facts, code: str, lang: str) -> Reply:
         return Reply(facts.message("country_unknown", lang), buttons, topic="member_states")
     member = facts.member_country(code)
     if member:
-        text = facts.message("country_member", lang, country=name, note=member["note"][lang])
+        text = facts.message("country_member", lang, country=name, note=_in_language(member["note"], lang))
         text = _with_source(text, member["sources"], lang)
     else:
         # No complete member list is at hand: never claim a country is NOT a member.
@@ -129,13 +156,14 @@ def follow_up_reply(
     if intent == "ask_more":
         return fact_reply(facts, topic, lang, part="long")
     if intent == "ask_source":
-        sources, as_of = (member or fact)["sources"], (member or fact)["as_of"]
+        sources = member["sources"] if member else facts.sources(topic, lang)
+        as_of = (member or fact)["as_of"]
         text = facts.message("source", lang, sources=", ".join(sources), as_of=as_of)
         return Reply(text, buttons, topic=topic, country=country if member else None)
     # ask_since_when
     if member:
-        separator = " : " if lang == "fr" else ": "
-        text = f"{country_name(country, lang)}{separator}{member['since'][lang]}."
+        separator = LABEL_SEPARATORS.get(lang, ": ")
+        text = f"{country_name(country, lang)}{separator}{_in_language(member['since'], lang)}."
         return Reply(text, buttons, topic=topic, country=country)
     since = facts.text(topic, "since", lang)
     text = since or facts.message("no_since", lang, url=fact["sources"][0])
