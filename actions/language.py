@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Optional
+from typing import Dict, List, Optional
 
 from lingua import Language, LanguageDetectorBuilder
 
@@ -83,8 +83,8 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
 
-def _word_vote(text: str) -> Optional[str]:
-    """The language with the most common words in `text`, or None on a tie (or no such word)."""
+def _word_votes(text: str) -> Dict[str, int]:
+    """How many very common words of each language `text` has."""
     folded = _fold(text)
     words = _WORD.findall(folded)
     votes = {
@@ -96,9 +96,19 @@ def _word_vote(text: str) -> Optional[str]:
     french_phrases = len(_FRENCH_PHRASES.findall(folded))
     votes["fr"] += french_phrases
     votes["es"] -= french_phrases
+    return votes
+
+
+def _leaders(votes: Dict[str, int]) -> List[str]:
+    """The languages with the most common words; none when there is no common word at all."""
     best = max(votes.values())
-    winners = [lang for lang, count in votes.items() if count == best]
-    return winners[0] if best and len(winners) == 1 else None
+    return [lang for lang, count in votes.items() if count == best] if best > 0 else []
+
+
+def _word_vote(text: str) -> Optional[str]:
+    """The language with the most common words in `text`, or None on a tie (or no such word)."""
+    leaders = _leaders(_word_votes(text))
+    return leaders[0] if len(leaders) == 1 else None
 
 
 def normalise_language(value: object) -> Optional[str]:
@@ -129,11 +139,15 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
     threshold = CONFIDENT if len(sample.split()) >= 3 else CONFIDENT_SHORT
     if best is not None and best.value >= threshold:
         return _LINGUA_CODES[best.language]
-    vote = _word_vote(sample)
-    if vote:
-        return vote
-    if best is not None and best.value >= MAJORITY and len(sample.split()) >= 3:
-        # Three languages split the confidence: a sentence Lingua gives more than half to, and
-        # that the common words do not contradict, is in that language.
+    leaders = _leaders(_word_votes(sample))
+    if len(leaders) == 1:
+        return leaders[0]
+    if (
+        best is not None and best.value >= MAJORITY and len(sample.split()) >= 3
+        and _LINGUA_CODES[best.language] in leaders
+    ):
+        # Three languages split the confidence: a sentence Lingua gives more than half to, whose
+        # common words are as much that language's as any other's ("de la", "que"), is in it.
+        # A sentence without any common word (gibberish, a list of names) keeps the language.
         return _LINGUA_CODES[best.language]
     return fallback

@@ -57,7 +57,11 @@ def test_short_spanish_messages_switch_to_spanish(text, previous, light):
     assert detect_language(text, previous, light=light) == "es"
 
 
-@pytest.mark.parametrize("text", ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope"])
+@pytest.mark.parametrize(
+    "text",
+    ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope", "Ugochi Daniels",
+     "asdkjh qwpoeiru zxmcnv"],
+)
 @pytest.mark.parametrize("previous", ["fr", "en", "es"])
 @pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
 def test_ambiguous_messages_keep_the_conversation_language(text, previous, light):
