@@ -105,7 +105,7 @@ def _office_fact(entities: Iterable[Dict]) -> Optional[str]:
         e for e in entities or []
         if e.get("entity") == "office" and (e.get("value") in OFFICE_FACTS or e.get("value") == ANY_DEPUTY)
     ]
-    # Each lookup block of data/nlu/lookups.yml (French/English, Spanish) finds its own longest
+    # Each office table (data/nlu/lookups.yml, data/nlu/office_names_es.yml) finds its own longest
     # match, so "director general adjunto" also yields "director general": a match inside a
     # longer one is not what the user named.
     for entity in offices:
