@@ -129,11 +129,14 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
     if not any(c.isalpha() for c in sample):
         return fallback
     if light:
-        # The light models are unsure of short texts: the common-word vote goes first, and one or
-        # two words it cannot place keep the conversation's language.
-        vote = _word_vote(sample)
-        if vote or len(sample.split()) < 3:
-            return vote or fallback
+        # The light models are unsure of short texts and of text without any common word: the
+        # common-word vote goes first, and one or two words it cannot place, or a text without
+        # any common word (gibberish, names), keep the conversation's language.
+        leaders = _leaders(_word_votes(sample))
+        if len(leaders) == 1:
+            return leaders[0]
+        if not leaders or len(sample.split()) < 3:
+            return fallback
     confidences = _detector(light).compute_language_confidence_values(sample)
     best = confidences[0] if confidences else None
     threshold = CONFIDENT if len(sample.split()) >= 3 else CONFIDENT_SHORT
