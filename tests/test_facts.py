@@ -77,7 +77,7 @@ def test_each_text_is_detected_as_its_own_language():
     for key, texts in facts.data["messages"].items():
         for lang in LANGUAGES:
             if len(texts[lang].split()) >= 4:
-                assert detect_language(texts[lang], light=True) == lang, (key, lang)
+                assert detect_language(texts[lang]) == lang, (key, lang)
 
 
 def test_spanish_answers_cite_the_spanish_page_where_there_is_one():
