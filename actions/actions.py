@@ -36,7 +36,7 @@ def conversation_language(tracker: Tracker) -> str:
     """Language of the user's last message; ambiguous messages keep the conversation's.
 
     The conversation's language is the last reply's, except when the channel's language has just
-    changed (the user flipped the page's FR/EN switch): then the new page language wins.
+    changed (the user flipped the page's FR/EN/ES switch): then the new page language wins.
     """
     given = channel_language(tracker)
     previous = normalise_language(tracker.get_slot("language"))
