@@ -166,7 +166,7 @@ def follow_up_reply(
         text = f"{country_name(country, lang)}{separator}{_in_language(member['since'], lang)}."
         return Reply(text, buttons, topic=topic, country=country)
     since = facts.text(topic, "since", lang)
-    text = since or facts.message("no_since", lang, url=fact["sources"][0])
+    text = since or facts.message("no_since", lang, url=facts.sources(topic, lang)[0])
     return Reply(text, buttons, topic=topic)
 
 

@@ -262,3 +262,10 @@ def test_spanish_small_talk(intent):
 def test_telegram_spanish_language_code_sets_the_first_language_of_a_button():
     messages, slots = run(ActionAnswerFact(), tracker("/ask_headquarters", "ask_headquarters", metadata={"language": "es"}))
     assert "Ginebra, Suiza" in messages[0]["text"] and slots["language"] == "es"
+
+
+def test_spanish_since_when_without_a_date_points_to_the_spanish_page():
+    messages, _ = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="presence", language="es"))
+    assert messages[0]["text"] == (
+        "No tengo una fecha con fuente para eso. Vea la página oficial: https://www.iom.int/es/quienes-somos"
+    )
