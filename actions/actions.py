@@ -18,12 +18,14 @@ from actions.answers import (
     small_talk_reply,
 )
 from actions.facts import FactStore
-from actions.language import detect_language, normalise_language
+from actions.language import detect_language, normalise_language, preload
 
 logger = logging.getLogger(__name__)
 
 # One store for the action server's lifetime: it reloads the file itself when it changes.
 FACT_STORE = FactStore()
+# Lingua's full models for the three languages, loaded at start, not on the first user's message.
+preload()
 
 
 def channel_language(tracker: Tracker) -> Optional[str]:
