@@ -20,12 +20,14 @@ from actions.answers import (
     small_talk_reply,
 )
 from actions.facts import FactStore
-from actions.language import detect_language, normalise_language
+from actions.language import detect_language, normalise_language, preload
 
 logger = logging.getLogger(__name__)
 
 # One store for the action server's lifetime: it reloads the file itself when it changes.
 FACT_STORE = FactStore()
+# Lingua's full models for the three languages, loaded at start, not on the first user's message.
+preload()
 
 
 def channel_language(tracker: Tracker) -> Optional[str]:
@@ -38,7 +40,7 @@ def conversation_language(tracker: Tracker) -> str:
     """Language of the user's last message; ambiguous messages keep the conversation's.
 
     The conversation's language is the last reply's, except when the channel's language has just
-    changed (the user flipped the page's FR/EN switch): then the new page language wins.
+    changed (the user flipped the page's FR/EN/ES switch): then the new page language wins.
     """
     given = channel_language(tracker)
     previous = normalise_language(tracker.get_slot("language"))

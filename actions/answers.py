@@ -109,21 +109,43 @@ def _entity_values(entities: Iterable[Dict], name: str) -> List[str]:
     return [e.get("value") for e in entities or [] if e.get("entity") == name and e.get("value")]
 
 
+# How each language writes "Source: <url>" under an answer (French puts a space before the colon).
+SOURCE_LABELS = {"fr": "Source :", "en": "Source:", "es": "Fuente:"}
+LABEL_SEPARATORS = {"fr": " : ", "en": ": ", "es": ": "}
+
+
 def _with_source(text: str, sources: List[str], lang: str) -> str:
-    label = "Source :" if lang == "fr" else "Source:"
-    return f"{text}\n\n{label} {sources[0]}"
+    return f"{text}\n\n{SOURCE_LABELS.get(lang, 'Source:')} {sources[0]}"
 
 
 def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Reply:
     fact = facts.fact(fact_id)
-    text = _with_source(facts.text(fact_id, part, lang), fact["sources"], lang)
+    text = _with_source(facts.text(fact_id, part, lang), facts.sources(fact_id, lang), lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
 
 
+def _contains(outer: Dict, inner: Dict) -> bool:
+    """Whether entity `outer` covers a longer span of the text that includes `inner`'s."""
+    try:
+        return (
+            outer["start"] <= inner["start"] and inner["end"] <= outer["end"]
+            and outer["end"] - outer["start"] > inner["end"] - inner["start"]
+        )
+    except (KeyError, TypeError):
+        return False  # a button payload's entity has no position
+
+
 def _office_fact(entities: Iterable[Dict], entity: str = "office") -> Optional[str]:
-    for value in _entity_values(entities, entity):
-        if value in OFFICE_FACTS or value == ANY_DEPUTY:
-            return value
+    offices = [
+        e for e in entities or []
+        if e.get("entity") == entity and (e.get("value") in OFFICE_FACTS or e.get("value") == ANY_DEPUTY)
+    ]
+    # Each office table (data/nlu/lookups.yml, data/nlu/office_names_es.yml) finds its own longest
+    # match, so "director general adjunto" also yields "director general": a match inside a
+    # longer one is not what the user named.
+    for entity in offices:
+        if not any(_contains(other, entity) for other in offices if other is not entity):
+            return entity["value"]
     return None
 
 
@@ -222,8 +244,7 @@ def since_text(facts: Facts, code: str, lang: str) -> str:
     if row is None:
         return facts.message("not_listed_since", lang, country=name, url=official)
     if note:
-        separator = " : " if lang == "fr" else ": "
-        text = f"{name}{separator}{note['since'][lang]}."
+        text = f"{name}{LABEL_SEPARATORS.get(lang, ': ')}{note['since'][lang]}."
     elif row.since:
         text = _status_text(facts, code, lang)
     else:
@@ -310,11 +331,11 @@ def follow_up_reply(
         text = _source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
         return Reply(text, buttons, topic=topic, country=country)
     if intent == "ask_source":
-        text = facts.message("source", lang, sources=", ".join(fact["sources"]), as_of=fact["as_of"])
+        text = facts.message("source", lang, sources=", ".join(facts.sources(topic, lang)), as_of=fact["as_of"])
         return Reply(text, buttons, topic=topic)
     # ask_since_when
     since = facts.text(topic, "since", lang)
-    text = since or facts.message("no_since", lang, url=fact["sources"][0])
+    text = since or facts.message("no_since", lang, url=facts.sources(topic, lang)[0])
     return Reply(text, buttons, topic=topic)
 
 

@@ -134,6 +134,12 @@ class Facts:
         value = self.fact(fact_id).get(part)
         return value[lang] if value else None
 
+    def sources(self, fact_id: str, lang: str) -> List[str]:
+        """The sources to cite in `lang`: its own list in `sources_by_language` (the same content
+        on a page in that language) if the fact has one, else `sources`."""
+        fact = self.fact(fact_id)
+        return (fact.get("sources_by_language") or {}).get(lang) or fact["sources"]
+
     def message(self, key: str, lang: str, **values: Any) -> str:
         return self.data["messages"][key][lang].format(**values)
 
@@ -281,9 +287,7 @@ def _check_cross_references(data: Dict[str, Any], path: Path | str) -> None:
                 raise FactsError(path, f"facts.{fact_id}.related.{index}", "a fact cannot be related to itself")
     for key, required in REQUIRED_PLACEHOLDERS.items():
         for lang in LANGUAGES:
-            template = data["messages"][key].get(lang)
-            if template is None:
-                continue
+            template = data["messages"][key][lang]
             try:
                 found = _placeholders(template)
             except ValueError as error:
@@ -297,8 +301,6 @@ def _check_cross_references(data: Dict[str, Any], path: Path | str) -> None:
         if key in REQUIRED_PLACEHOLDERS:
             continue
         for lang in LANGUAGES:
-            if lang not in message:
-                continue
             try:
                 extra = _placeholders(message[lang])
             except ValueError as error:

@@ -1,16 +1,19 @@
-"""Which language (fr or en) to answer in.
+"""Which language (fr, en or es) to answer in.
 
 Lingua detects the language of a message; chat messages are often two or three words
-("source ?", "OIM ?") where any detector is unsure, so below a confidence threshold a small vote
-of very common French and English words decides, and if that is a tie too the conversation keeps
-its current language (the previous reply's, else the one the channel gave: page language,
-Telegram language_code), else French, the assistant's first language.
+("source ?", "OIM ?", "vale") where any detector is unsure, so below a confidence threshold a
+small vote of very common French, English and Spanish words decides; with three languages
+Lingua's confidence is split three ways, so a sentence of three words or more that it gives more
+than half to is also taken when the vote is a tie. Otherwise the conversation keeps its current
+language (the previous reply's, else the one the channel gave: page language, Telegram
+language_code), else French, the assistant's first language.
 
-`light=True` uses Lingua's low-accuracy mode (trigram models only, ~4 MB of memory instead of
-~86 MB) after the common-word vote, which is surer than those models on short texts. The Rasa
-server uses it for its few own notices (empty, too long, unavailable), so that one such message
-does not push the server past its memory budget (BENCHMARKS.md); the action server, which picks
-the language of every answer, uses the full models.
+`light=True` uses Lingua's low-accuracy mode (trigram models only, ~8 MB of memory instead of
+~116 MB for the three languages; BENCHMARKS.md) after the common-word vote, which is surer than
+those models on short texts. The Rasa server uses it for its few own notices (empty, too long,
+unavailable) and WhatsApp's "reply with a number" line, so that one such message does not push
+the server past its memory budget; the action server, which picks the language of every answer,
+uses the full models.
 """
 
 from __future__ import annotations
@@ -18,22 +21,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Optional
+from typing import Dict, List, Optional
 
 from lingua import Language, LanguageDetectorBuilder
 
-SUPPORTED = ("fr", "en")
+SUPPORTED = ("fr", "en", "es")
 DEFAULT_LANGUAGE = "fr"
 # Lingua's confidence needed to trust it; one- or two-word messages ("ok", "merci") need more.
 CONFIDENT = 0.70
 CONFIDENT_SHORT = 0.90
+# Below CONFIDENT, still enough for a sentence of three words or more when the word vote is a tie.
+MAJORITY = 0.50
 
 _FRENCH_WORDS = frozenset(
     """
     le la les un une des du de au aux et ou est sont qui que quoi quel quelle quels quelles
     combien comment pourquoi quand depuis ou pour avec sans sur dans je tu il elle nous vous ils
     mon ma mes ton ta tes votre vos leur pas plus moins bonjour salut merci oui non svp stp
-    c'est qu'est ce cest est-ce y a t'es etes etait ont avez peux pouvez dites dis parle
+    c'est qu'est ce cest est-ce a t'es etes etait ont avez peux pouvez dites dis parle son
     """.split()
 )
 _ENGLISH_WORDS = frozenset(
@@ -41,19 +46,45 @@ _ENGLISH_WORDS = frozenset(
     the a an and or is are was were who what which when where why how many much since for with
     without on in of to i you he she it we they my your their not more less hello hi hey thanks
     thank thx bye goodbye yes no please does do did can could tell me about it's what's who's there this that
+    help pls plz ty tysm cheers take care good morning evening night see ya later
+    """.split()
+)
+# Written as people type them: without accents (the text is folded first), with common chat
+# spellings (q, xq, pq, porfa) and voseo (sos, tenes, decime). Words shared with French ("que",
+# "la", "de") or English ("no", "a") count for each language that has them, so only the others
+# decide between those languages.
+_SPANISH_WORDS = frozenset(
+    """
+    hola buenas buenos dias tardes noches gracias muchas si vale adios chao chau hasta luego
+    que q quien quienes cual cuales cuando donde como cuanto cuantos cuantas por porque xq pq
+    para con sin sobre el los las la lo una unos unas del al y es son esta estan eres soy hay
+    tiene tienen mas pero mi mis tu su sus usted ustedes yo me te nos muy bien desde tambien
+    puedo puede puedes quiero necesito ayuda ayudas ayudame fuente dime cuentame oye claro
+    bueno entonces a se ya o ni tengo tienes estoy va voy tal serio acuerdo haces hace hacen
+    porfa xfa favor saludos habla hablas sos vos tenes queres podes decime contame no de un
     """.split()
 )
 _WORD = re.compile(r"[a-z']+")
-_LINGUA_CODES = {Language.FRENCH: "fr", Language.ENGLISH: "en"}
+_FRENCH_PHRASES = re.compile(r"\btu es\b|\by a\b")
+_LINGUA_CODES = {Language.FRENCH: "fr", Language.ENGLISH: "en", Language.SPANISH: "es"}
 
 
 @lru_cache(maxsize=2)
 def _detector(light: bool = False):
-    # Only the two languages we answer in: smaller, faster and more accurate on short texts.
-    builder = LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH)
+    # Only the languages we answer in: smaller, faster and more accurate on short texts.
+    builder = LanguageDetectorBuilder.from_languages(*_LINGUA_CODES)
     if light:
-        builder = builder.with_low_accuracy_mode()
-    return builder.build()
+        return builder.with_low_accuracy_mode().build()
+    # Every n-gram model at once when built (Lingua otherwise loads the longer n-grams on the
+    # first long message, which then waits ~3 s): see preload().
+    return builder.with_preloaded_language_models().build()
+
+
+def preload() -> None:
+    """Loads the full models now rather than on the first message, which would otherwise wait for
+    them (~3 s for three languages on a busy 2-core machine: more than IOM_ACTION_TIMEOUT allows
+    in the fault tests). The action server calls it at start."""
+    _detector(False)
 
 
 def _fold(text: str) -> str:
@@ -61,19 +92,36 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
 
+def _word_votes(text: str) -> Dict[str, int]:
+    """How many very common words of each language `text` has."""
+    folded = _fold(text)
+    words = _WORD.findall(folded)
+    votes = {
+        "fr": sum(1 for w in words if w in _FRENCH_WORDS or w.split("'")[0] in {"l", "d", "qu", "c", "j", "n", "s"}),
+        "en": sum(1 for w in words if w in _ENGLISH_WORDS),
+        "es": sum(1 for w in words if w in _SPANISH_WORDS),
+    }
+    # Spanish "es" (is) and "y" (and) are also French in "tu es" (you are) and "il y a" (there is).
+    french_phrases = len(_FRENCH_PHRASES.findall(folded))
+    votes["fr"] += french_phrases
+    votes["es"] -= french_phrases
+    return votes
+
+
+def _leaders(votes: Dict[str, int]) -> List[str]:
+    """The languages with the most common words; none when there is no common word at all."""
+    best = max(votes.values())
+    return [lang for lang, count in votes.items() if count == best] if best > 0 else []
+
+
 def _word_vote(text: str) -> Optional[str]:
-    words = _WORD.findall(_fold(text))
-    french = sum(1 for w in words if w in _FRENCH_WORDS or w.split("'")[0] in {"l", "d", "qu", "c", "j", "n", "s"})
-    english = sum(1 for w in words if w in _ENGLISH_WORDS)
-    if french > english:
-        return "fr"
-    if english > french:
-        return "en"
-    return None
+    """The language with the most common words in `text`, or None on a tie (or no such word)."""
+    leaders = _leaders(_word_votes(text))
+    return leaders[0] if len(leaders) == 1 else None
 
 
 def normalise_language(value: object) -> Optional[str]:
-    """'fr-FR', 'EN', 'en_GB' -> 'fr'/'en'; anything else -> None."""
+    """'fr-FR', 'EN', 'en_GB', 'es-419' -> 'fr'/'en'/'es'; anything else -> None."""
     if not isinstance(value, str):
         return None
     code = value.strip().lower().replace("_", "-").split("-")[0]
@@ -90,14 +138,28 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
     if not any(c.isalpha() for c in sample):
         return fallback
     if light:
-        # The light models are unsure of short texts: the common-word vote goes first, and one or
-        # two words it cannot place keep the conversation's language.
-        vote = _word_vote(sample)
-        if vote or len(sample.split()) < 3:
-            return vote or fallback
+        # The light models are unsure of short texts and of text without any common word: the
+        # common-word vote goes first, and one or two words it cannot place, or a text without
+        # any common word (gibberish, names), keep the conversation's language.
+        leaders = _leaders(_word_votes(sample))
+        if len(leaders) == 1:
+            return leaders[0]
+        if not leaders or len(sample.split()) < 3:
+            return fallback
     confidences = _detector(light).compute_language_confidence_values(sample)
     best = confidences[0] if confidences else None
     threshold = CONFIDENT if len(sample.split()) >= 3 else CONFIDENT_SHORT
     if best is not None and best.value >= threshold:
         return _LINGUA_CODES[best.language]
-    return _word_vote(sample) or fallback
+    leaders = _leaders(_word_votes(sample))
+    if len(leaders) == 1:
+        return leaders[0]
+    if (
+        best is not None and best.value >= MAJORITY and len(sample.split()) >= 3
+        and _LINGUA_CODES[best.language] in leaders
+    ):
+        # Three languages split the confidence: a sentence Lingua gives more than half to, whose
+        # common words are as much that language's as any other's ("de la", "que"), is in it.
+        # A sentence without any common word (gibberish, a list of names) keeps the language.
+        return _LINGUA_CODES[best.language]
+    return fallback

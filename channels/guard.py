@@ -37,7 +37,7 @@ import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
 
 from actions.facts import FactsError, FactStore
-from actions.language import detect_language, normalise_language
+from actions.language import SUPPORTED, detect_language, normalise_language
 from privacy.redact import redact, redact_message
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ FACT_STORE = FactStore()
 _LAST_RESORT = {
     "fr": "Désolé, le service est momentanément indisponible. Réessayez dans un instant.",
     "en": "Sorry, the service is temporarily unavailable. Please try again in a moment.",
+    "es": "Lo sentimos, el servicio no está disponible en este momento. Vuelva a intentarlo en un instante.",
 }
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -123,16 +124,16 @@ def reply_language(message: UserMessage) -> str:
 
 
 def channel_text(key: str, lang: Optional[str], **values: Any) -> str:
-    """messages.<key> in `lang`, or in French then English when the channel gives no language
-    (WhatsApp) and there is no text to tell it from (a photo)."""
+    """messages.<key> in `lang`, or in every language (French, English, Spanish) when the channel
+    gives no language (WhatsApp) and there is no text to tell it from (a photo)."""
     try:
         facts = FACT_STORE.current()
-        if lang in ("fr", "en"):
+        if lang in SUPPORTED:
             return facts.message(key, lang, **values)
-        return f"{facts.message(key, 'fr', **values)}\n\n{facts.message(key, 'en', **values)}"
+        return "\n\n".join(facts.message(key, code, **values) for code in SUPPORTED)
     except (FactsError, KeyError, IndexError, ValueError):
         logger.exception("No usable messages.%s in the facts file", key)
-        return _LAST_RESORT[lang if lang in ("fr", "en") else "fr"]
+        return _LAST_RESORT[lang if lang in _LAST_RESORT else "fr"]
 
 
 async def _say(message: UserMessage, key: str, **values: Any) -> None:

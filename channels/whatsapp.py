@@ -177,8 +177,9 @@ class WhatsAppOutput(OutputChannel):
             await self.send_text_message(recipient_id, text)
             return
         self.memory.remember(recipient_id, [b["payload"] for b in usable])
-        # WhatsApp gives no language; the list's heading follows the reply's own language.
-        lang = detect_language(text)
+        # WhatsApp gives no language; the list's heading follows the reply's own language
+        # (Lingua's light models: the Rasa server's memory budget, actions/language.py).
+        lang = detect_language(text, light=True)
         lines = [f"{i}. {b['title']}" for i, b in enumerate(usable, start=1)]
         await self.send_text_message(
             recipient_id, f"{text}\n\n{channel_text('choose_number', lang)}\n" + "\n".join(lines)

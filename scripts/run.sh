@@ -45,8 +45,8 @@ pids+=($!)
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
 
 if [[ "${1:-}" == "--shell" ]]; then
-  echo "Chat in the terminal (French or English). After an answer with buttons, pick one with the"
-  echo "arrow keys or choose 'Type out your own message...'. Type /stop to quit."
+  echo "Chat in the terminal (French, English or Spanish). After an answer with buttons, pick one"
+  echo "with the arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
   PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli shell --model models/iom.tar.gz --endpoints run/endpoints.yml \
     --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)

@@ -394,3 +394,67 @@ def test_one_likely_topic_is_offered_with_a_starter_topic():
     ranking = [{"name": "inform_country", "confidence": 0.2}, {"name": "greet", "confidence": 0.2}]
     messages, _ = run(ActionSmallTalk(), fallback_tracker(ranking))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_member_states", "/ask_identity"]
+
+
+# --- Spanish ------------------------------------------------------------------------------
+
+
+def test_spanish_question_gets_spanish_answer_source_and_buttons():
+    messages, slots = run(ActionAnswerFact(), tracker("que es la oim", "ask_identity"))
+    text = messages[0]["text"]
+    assert "Organización Internacional para las Migraciones" in text
+    assert text.endswith("Fuente: https://www.iom.int/es/quienes-somos")
+    assert slots["language"] == "es" and slots["topic"] == "identity"
+    assert {"title": "Su historia", "payload": "/ask_history"} in messages[0]["buttons"]
+
+
+def test_spanish_follow_ups_on_the_current_topic():
+    more, _ = run(ActionAnswerFact(), tracker("cuéntame más", "ask_more", topic="director_general", language="fr"))
+    assert "15 de mayo de 2023" in more[0]["text"]
+    source, _ = run(ActionAnswerFact(), tracker("¿fuente?", "ask_source", topic="identity", language="es"))
+    assert source[0]["text"] == "Fuente: https://www.iom.int/es/quienes-somos (información a fecha de 2025)."
+    since, slots = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="global_compact", language="es"))
+    assert since[0]["text"].startswith("Desde el 10 de diciembre de 2018")
+    assert slots["topic"] == "global_compact"
+
+
+def test_spanish_deputies_and_offices():
+    messages, slots = run(
+        ActionAnswerFact(), tracker("¿y el adjunto?", "ask_office", [office("ddg")], topic="director_general", language="es")
+    )
+    assert messages[0]["text"].startswith("La OIM tiene dos Directores Generales Adjuntos.")
+    assert "Ugochi Daniels" in messages[0]["text"] and slots["language"] == "es"
+    messages, slots = run(
+        ActionAnswerFact(), tracker("quien es el jefe de gabinete", "ask_office", [office("chief_of_staff")])
+    )
+    assert "Oficina del Jefe de Gabinete" in messages[0]["text"] and "no tengo una fuente confirmada" in messages[0]["text"].lower()
+
+
+def test_spanish_membership_answer_names_the_country_in_spanish():
+    # member_countries has no Spanish notes yet (states branch): the note falls back to English.
+    messages, slots = run(ActionAnswerFact(), tracker("¿es España miembro de la OIM?", "ask_member_states", [country("ES")]))
+    assert "España" in messages[0]["text"] and "https://www.iom.int/member-states" in messages[0]["text"]
+    messages, slots = run(ActionAnswerFact(), tracker("¿y China es miembro de la OIM?", "ask_member_states", [country("CN")]))
+    assert messages[0]["text"].startswith("Sí, es un Estado Miembro de la OIM (China)")
+    assert slots["country"] == "CN" and slots["language"] == "es"
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope"])
+def test_spanish_small_talk(intent):
+    from actions.facts import FactStore
+
+    messages, slots = run(ActionSmallTalk(), tracker("hola que tal, gracias", intent, language="fr"))
+    assert messages[0]["text"] == FactStore().current().message(intent, "es")
+    assert slots["language"] == "es" and "topic" not in slots
+
+
+def test_telegram_spanish_language_code_sets_the_first_language_of_a_button():
+    messages, slots = run(ActionAnswerFact(), tracker("/ask_headquarters", "ask_headquarters", metadata={"language": "es"}))
+    assert "Ginebra, Suiza" in messages[0]["text"] and slots["language"] == "es"
+
+
+def test_spanish_since_when_without_a_date_points_to_the_spanish_page():
+    messages, _ = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="presence", language="es"))
+    assert messages[0]["text"] == (
+        "No tengo una fecha con fuente para eso. Vea la página oficial: https://www.iom.int/es/quienes-somos"
+    )

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.facts import DEFAULT_STATES_PATH
+from actions.facts import DEFAULT_STATES_PATH, FactStore
 from tests.servers import Stack, texts
 
 pytestmark = pytest.mark.integration
 STORIES = Path(__file__).parent / "stories" / "test_conversations.yml"
+SPANISH_STORIES = Path(__file__).parent / "stories" / "test_conversations_es.yml"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,46 @@ def test_language_switch_follows_the_last_message(stack):
     assert stack.slot(me, "topic") == "history"
     french = texts(stack.say(me, "depuis quand ?"))
     assert "Depuis décembre 1951" in french
+
+
+def test_french_spanish_english_in_one_conversation(stack):
+    """One conversation switching French -> Spanish -> English: every reply in the language of
+    the message it answers, follow-ups on the current topic, buttons keeping the language."""
+    me = new_sender()
+    french = stack.say(me, "Bonjour, le siège de l'OIM est dans quelle ville ?")
+    assert "Genève" in texts(french) and "Source :" in texts(french)
+    assert stack.slot(me, "language") == "fr"
+
+    spanish = stack.say(me, "hola, y quien esta al frente de la oim hoy en dia?")
+    assert "Amy E. Pope" in texts(spanish) and "1 de octubre de 2023" in texts(spanish)
+    assert "Fuente: https://www.iom.int/news/iom-council-elect-director-general" in texts(spanish)
+    assert stack.slot(me, "topic") == "director_general" and stack.slot(me, "language") == "es"
+    titles = [b["title"] for b in spanish[0]["buttons"]]
+    assert "Cómo se dirige la OIM" in titles  # related topics, titled in Spanish
+
+    assert "15 de mayo de 2023" in texts(stack.say(me, "me podrias dar un poco mas de detalle"))
+    reply = texts(stack.say(me, "¿y el adjunto?"))
+    assert reply.startswith("La OIM tiene dos Directores Generales Adjuntos.")
+    assert "Ugochi Daniels" in reply and stack.slot(me, "topic") == "ddg_operations"
+    assert texts(stack.say(me, "desde cuando?")) == "Ugochi Daniels ocupa el puesto desde septiembre de 2021."
+    source = texts(stack.say(me, "¿fuente?"))
+    assert source.startswith("Fuente: https://www.iom.int/iom-organizational-structure")
+    assert "a fecha de 2021-09" in source
+    # A button payload says nothing about the language: the conversation stays in Spanish.
+    answer = texts(stack.say(me, "/ask_identity"))
+    assert "Fuente: https://www.iom.int/es/quienes-somos" in answer and "175 Estados Miembros" in answer
+    for text, expected in (("Gracias", "thanks"), ("Vale", None), ("Hola", "greet")):
+        reply = texts(stack.say(me, text))
+        assert stack.slot(me, "language") == "es", text
+        if expected:
+            assert reply == FactStore().current().message(expected, "es"), text
+
+    english = texts(stack.say(me, "And what does IOM do exactly?"))
+    assert "2030 Agenda" in english and "Source: https://www.iom.int/fr/qui-sommes-nous" in english
+    assert stack.slot(me, "language") == "en" and stack.slot(me, "topic") == "our_work"
+    assert "December 1951" in texts(stack.say(me, "/ask_history"))  # a button: still English
+    assert stack.slot(me, "language") == "en"
+    assert texts(stack.say(me, "Adiós")) == FactStore().current().message("goodbye", "es")
 
 
 def test_since_when_is_answered_on_the_current_topic(stack):
@@ -318,3 +359,27 @@ def test_not_understood_suggests_the_topics_the_classifier_ranked_highest(stack)
     payloads = [b["payload"] for b in reply[0]["buttons"]]
     assert payloads[: len(expected)] == [payload_for(topic) for topic in expected]
     assert stack.slot(me, "topic") is None
+
+
+def test_every_fact_id_is_reachable_in_spanish_with_spanish_replies(stack):
+    """The Spanish test stories through the real server: the predicted intents, every reply in
+    Spanish (slot `language`), and every fact of the facts file reached from Spanish questions."""
+    stories = yaml.safe_load(SPANISH_STORIES.read_text(encoding="utf-8"))["stories"]
+    wrong, not_spanish, topics = [], [], set()
+    for story in stories:
+        me = new_sender()
+        for step in story["steps"]:
+            if "user" not in step:
+                continue
+            stack.say(me, step["user"])
+            tracker = stack.tracker(me)
+            predicted = tracker["latest_message"]["intent"]["name"]
+            if predicted != step["intent"]:
+                wrong.append((step["user"], step["intent"], predicted))
+            if tracker["slots"]["language"] != "es":
+                not_spanish.append(step["user"])
+            topics.add(tracker["slots"]["topic"])
+    assert not wrong, wrong
+    assert not not_spanish, not_spanish
+    facts = yaml.safe_load((Path(__file__).parents[1] / "facts" / "facts.yml").read_text())
+    assert set(facts["facts"]) <= topics, set(facts["facts"]) - topics

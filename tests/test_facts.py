@@ -13,6 +13,7 @@ import yaml
 from actions.facts import (
     DEFAULT_FACTS_PATH,
     DEFAULT_STATES_PATH,
+    LANGUAGES,
     FactsError,
     FactStore,
     load_facts,
@@ -20,6 +21,7 @@ from actions.facts import (
     parse_facts,
     parse_states,
 )
+from actions.language import detect_language
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract.md"
 ORIGINAL = DEFAULT_FACTS_PATH.read_text(encoding="utf-8")
@@ -35,7 +37,7 @@ def contract_fact_ids():
     return schema["$defs"]["fact_id"]["enum"]
 
 
-def test_every_contract_fact_is_present_in_both_languages_with_source_and_date():
+def test_every_contract_fact_is_present_in_the_three_languages_with_source_and_date():
     facts = load_facts()
     ids = contract_fact_ids()
     # The contract's table is the list: no count written here, so a fact added to the contract
@@ -46,16 +48,61 @@ def test_every_contract_fact_is_present_in_both_languages_with_source_and_date()
     assert sorted(schema["$defs"]["fact_id"]["enum"]) == sorted(ids)
     for fact_id in ids:
         fact = facts.fact(fact_id)
-        for part in ("title", "short", "long"):
-            assert fact[part]["fr"].strip() and fact[part]["en"].strip(), (fact_id, part)
-            assert fact[part]["fr"] != fact[part]["en"] or part == "title", (fact_id, part)
-        assert fact["sources"] and all(s.startswith("https://") for s in fact["sources"])
+        for part in ("title", "short", "long", "since"):
+            if part not in fact and part == "since":
+                continue
+            texts = [fact[part][lang] for lang in LANGUAGES]
+            assert all(t.strip() for t in texts), (fact_id, part)
+            assert len(set(texts)) == 3 or part == "title", (fact_id, part)
+        for lang in LANGUAGES:
+            sources = facts.sources(fact_id, lang)
+            assert sources and all(s.startswith("https://") for s in sources), (fact_id, lang)
         assert re.match(r"^\d{4}(-\d{2}){0,2}$", fact["as_of"])
+
+
+def test_every_message_and_office_is_in_the_three_languages():
+    facts = load_facts()
+    for key, texts in facts.data["messages"].items():
+        assert sorted(texts) == sorted(LANGUAGES), key
+    for office in facts.data["leadership_offices"]:
+        for lang in LANGUAGES:
+            assert facts.text(office["fact"], "title", lang).strip()
+
+
+def test_each_text_is_detected_as_its_own_language():
+    """A Spanish text that reads as French (or a copy left untranslated) would be caught here; the
+    light detector is the one WhatsApp uses on replies."""
+    facts = load_facts()
+    for fact_id in facts.fact_ids:
+        for part in ("short", "long", "since"):
+            for lang in LANGUAGES:
+                text = facts.text(fact_id, part, lang)
+                # The address is French in every language ("17 route des Morillons, Le Grand-...").
+                if text and (fact_id, part) != ("headquarters", "long"):
+                    assert detect_language(text, light=True) == lang, (fact_id, part, lang, text)
+    for key, texts in facts.data["messages"].items():
+        for lang in LANGUAGES:
+            if len(texts[lang].split()) >= 4:
+                assert detect_language(texts[lang]) == lang, (key, lang)
+
+
+def test_spanish_answers_cite_the_spanish_page_where_there_is_one():
+    facts = load_facts()
+    assert facts.sources("identity", "es") == ["https://www.iom.int/es/quienes-somos"]
+    assert facts.sources("identity", "fr") == ["https://www.iom.int/fr/qui-sommes-nous"]
+    assert facts.sources("identity", "en") == facts.fact("identity")["sources"]
+    # No Spanish page known: every language cites the same source.
+    assert facts.sources("director_general", "es") == facts.fact("director_general")["sources"]
+    # Every fact citing the French "who we are" page cites the Spanish one in Spanish. (Two
+    # French pages have no Spanish address in our sources: languages, trafficking.)
+    for fact_id in facts.fact_ids:
+        if "https://www.iom.int/fr/qui-sommes-nous" in facts.fact(fact_id)["sources"]:
+            assert "https://www.iom.int/es/quienes-somos" in facts.sources(fact_id, "es"), fact_id
 
 
 def test_key_figures_match_the_fact_sheet():
     facts = load_facts()
-    for lang in ("fr", "en"):
+    for lang in LANGUAGES:
         identity = facts.text("identity", "short", lang)
         assert "175" in identity and "171" in identity and "1951" in identity
         assert "Amy E. Pope" in facts.text("director_general", "short", lang)
@@ -84,6 +131,12 @@ def edited(**changes):
     "changes, key, problem",
     [
         ({"facts__history__short__en": None}, "facts.history.short", "'en' is a required property"),
+        ({"facts__history__short__es": None}, "facts.history.short", "'es' is a required property"),
+        ({"facts__identity__title__es": None}, "facts.identity.title", "'es' is a required property"),
+        ({"messages__greet__es": None}, "messages.greet", "'es' is a required property"),
+        ({"messages__source__es": "Fuente: {sources}"}, "messages.source.es", "missing placeholder"),
+        ({"facts__identity__sources_by_language": {"es": []}}, "facts.identity.sources_by_language.es", "is too short"),
+        ({"facts__identity__sources_by_language": {"de": ["https://www.iom.int/de"]}}, "facts.identity.sources_by_language", "Additional properties"),
         ({"facts__visas": None}, "facts", "'visas' is a required property"),
         ({"facts__identity__as_of": "last year"}, "facts.identity.as_of", "does not match"),
         ({"facts__identity__sources": ["www.iom.int"]}, "facts.identity.sources.0", "does not match"),

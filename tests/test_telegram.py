@@ -85,7 +85,13 @@ def short(fact_id: str, lang: str) -> str:
 
 @pytest.mark.parametrize(
     "language_code, greeting, lang",
-    [("fr", FACTS.message("greet", "fr"), "fr"), ("en", FACTS.message("greet", "en"), "en")],
+    [
+        ("fr", FACTS.message("greet", "fr"), "fr"),
+        ("en", FACTS.message("greet", "en"), "en"),
+        ("es", FACTS.message("greet", "es"), "es"),
+        ("es-419", FACTS.message("greet", "es"), "es"),  # Latin American Spanish
+        ("pt-br", FACTS.message("greet", "fr"), "fr"),  # not one of ours: French, the first language
+    ],
 )
 def test_start_greets_with_topic_buttons_in_the_users_language(
     stack, api, language_code, greeting, lang
@@ -118,7 +124,7 @@ def test_english_user_gets_the_english_fact(stack, api):
 
 def test_language_code_sets_the_first_language_of_a_button_press(stack, api):
     # A button payload says nothing about the language: the Telegram language_code decides.
-    for code, lang in (("en", "en"), ("fr", "fr")):
+    for code, lang in (("en", "en"), ("fr", "fr"), ("es", "es")):
         chat = new_chat()
         assert post(stack, tg.callback_update(chat, "/ask_headquarters", code)) == 200
         [reply] = replies(api, chat)
@@ -154,6 +160,41 @@ def test_follow_up_keeps_the_conversation(stack, api):
     assert stack.slot(str(chat), "topic") == "director_general"
 
 
+def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
+    """A Telegram app set to Spanish: the greeting, a question typed without accents, its topic
+    buttons, a pressed button and the follow-ups all in Spanish, citing the Spanish page."""
+    chat = new_chat()
+    assert post(stack, tg.text_update(chat, "/start", "es")) == 200
+    [greeting] = replies(api, chat)
+    assert greeting["text"] == FACTS.message("greet", "es")
+    assert FACTS.text("identity", "title", "es") in [b["text"] for b in keyboard(greeting)]
+
+    post(stack, tg.text_update(chat, "donde queda la sede de la oim", "es"))
+    answer = replies(api, chat, 2)[1]
+    assert short("headquarters", "es") in answer["text"]  # "... en Ginebra, Suiza."
+    assert "Fuente: https://www.iom.int/es" in answer["text"]
+    titles = [b["text"] for b in keyboard(answer)]
+    assert FACTS.text("presence", "title", "es") in titles
+
+    button = next(b for b in keyboard(answer) if b["text"] == FACTS.text("presence", "title", "es"))
+    post(stack, tg.callback_update(chat, button["callback_data"], "es"))
+    pressed = replies(api, chat, 3)[2]
+    assert short("presence", "es") in pressed["text"]
+
+    post(stack, tg.text_update(chat, "de donde sacas ese dato", "es"))
+    source = replies(api, chat, 4)[3]
+    assert source["text"].startswith("Fuente: https://www.iom.int/es/quienes-somos")
+    assert stack.slot(str(chat), "topic") == "presence"
+    assert stack.slot(str(chat), "language") == "es"
+
+
+def test_a_spanish_message_from_a_french_telegram_app_is_answered_in_spanish(stack, api):
+    chat = new_chat()
+    post(stack, tg.text_update(chat, "hola, quien esta al frente de la oim ahora", "fr"))
+    [reply] = replies(api, chat)
+    assert short("director_general", "es") in reply["text"]
+
+
 @pytest.mark.parametrize("secret", [None, "wrong-secret", SECRET + "x", ""])
 def test_update_without_the_right_secret_is_refused_and_not_processed(stack, api, secret):
     chat = new_chat()
@@ -172,7 +213,10 @@ def test_update_without_the_right_secret_is_refused_and_not_processed(stack, api
     ids=["photo", "sticker", "location"],
 )
 def test_messages_without_text_get_a_polite_reply(stack, api, make_update):
-    for code, opening, words in (("fr", "Désolé", "messages texte"), ("en", "Sorry", "text messages")):
+    for code, opening, words in (
+        ("fr", "Désolé", "messages texte"), ("en", "Sorry", "text messages"),
+        ("es", "Lo siento", "mensajes de texto"),
+    ):
         chat = new_chat()
         assert post(stack, make_update(chat, code)) == 200
         [reply] = replies(api, chat)

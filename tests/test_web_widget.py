@@ -247,6 +247,86 @@ def test_bilingual_conversation_in_the_browser(site, browser) -> None:
         context.close()
 
 
+def test_spanish_page_in_the_browser(site, browser) -> None:
+    """The Español switch: the page and widget in Spanish, Spanish answers with the Spanish
+    source page, the choice remembered, and a browser set to Spanish opening in Spanish."""
+    stack, base = site["stack"], site["page"].url
+    errors: List[str] = []
+    # A French browser that switches to Español with the page's own link.
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1200, "height": 860})
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(base + "/")
+        wait_for_bot(page, r"^Bonjour")
+        page.get_by_role("link", name="Español").click()
+        page.wait_for_url(re.compile(r"lang=es"))
+        assert page.evaluate("document.documentElement.lang") == "es"
+        assert page.locator("h1").inner_text() == "Asistente virtual de la OIM"
+        assert "Organismo de las Naciones Unidas para la Migración" in page.locator(".intro").inner_text()
+        assert page.title() == "OIM – Asistente virtual"
+        assert page.locator(".lang-switch a[aria-current='true']").inner_text() == "Español"
+        assert page.locator("#chat .rw-new-message").get_attribute("placeholder") == "Escriba su pregunta…"
+        assert page.locator("#chat .rw-new-message").get_attribute("aria-label") == "Su mensaje"
+        assert page.locator("#official-site").get_attribute("href") == "https://www.iom.int/es"
+
+        # A Spanish question as people type it (no accents, no question mark): Spanish answer,
+        # its source a link to the Spanish page.
+        sender = session_id(page)
+        before = ask(page, "que es la oim exactamente")
+        answer = wait_for_bot(page, r"175 Estados Miembros", after=before)
+        assert "Organización Internacional para las Migraciones" in answer
+        link = page.locator("#chat .rw-response a[href='https://www.iom.int/es/quienes-somos']").last
+        link.wait_for()
+        assert link.get_attribute("target") == "_blank"
+        assert stack.slot(sender, "topic") == "identity"
+        assert stack.slot(sender, "language") == "es"
+
+        # The follow-ups and a suggested topic button, in Spanish.
+        before = ask(page, "desde cuando?")
+        wait_for_bot(page, r"^Desde 1951", after=before)
+        button = page.locator("#chat .rw-reply", has_text="Su historia").last
+        assert button.get_attribute("role") == "button"
+        before = len(bot_texts(page))
+        button.click()
+        wait_for_bot(page, r"diciembre de 1951", after=before)
+        assert stack.slot(sender, "topic") == "history"
+        before = ask(page, "cuéntame más")
+        wait_for_bot(page, r"19 de octubre de 1953", after=before)
+        before = ask(page, "y la sede?")
+        wait_for_bot(page, r"Ginebra, Suiza", after=before)
+
+        # Remembered: the bare address opens in Spanish again, same conversation.
+        page.goto(base + "/")
+        assert page.evaluate("document.documentElement.lang") == "es"
+        wait_for_bot(page, r"Ginebra, Suiza")
+        assert session_id(page) == sender
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web_widget_es.png"), full_page=True)
+        # Phone width: the three language links still fit.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert not errors, f"JavaScript errors: {errors}"
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web_widget_es_failure.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+
+    # A browser set to Spanish (Mexico) gets the Spanish page and greeting without choosing.
+    context = browser.new_context(locale="es-MX")
+    try:
+        page = context.new_page()
+        page.goto(base + "/")
+        assert page.evaluate("document.documentElement.lang") == "es"
+        wait_for_bot(page, r"^¡Hola! Soy el asistente de la OIM")
+    finally:
+        context.close()
+
+
 def _websocket_status(port: int, origin: str) -> str:
     request = (
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"

@@ -105,6 +105,26 @@ def test_buttons_become_a_numbered_list_and_a_number_picks_one(stack, api):
     assert stack.slot(f"whatsapp:+{me}", "topic") == "identity"
 
 
+def test_spanish_conversation_with_numbered_buttons_and_follow_ups(stack, api):
+    me = new_number()
+    assert say(stack, me, "Hola") == 200
+    [greeting] = replies(api, me)
+    assert FACTS.message("greet", "es") in greeting["Body"]
+    assert f"1. {FACTS.text('identity', 'title', 'es')}" in greeting["Body"], greeting["Body"]
+    assert "Responda con un número:" in greeting["Body"]
+
+    assert say(stack, me, "1") == 200  # a number: the conversation stays in Spanish
+    answer = replies(api, me, 2)[1]
+    assert FACTS.text("identity", "short", "es")[:60] in answer["Body"]
+    assert "Fuente: https://www.iom.int/es/quienes-somos" in answer["Body"]
+    assert "Responda con un número:" in answer["Body"]
+
+    assert say(stack, me, "y eso desde cuando?") == 200
+    since = replies(api, me, 3)[2]
+    assert FACTS.text("identity", "since", "es") in since["Body"]
+    assert stack.slot(f"whatsapp:+{me}", "language") == "es"
+
+
 @pytest.mark.parametrize(
     "how",
     ["missing", "wrong token", "garbage", "local url instead of public one", "tampered body"],
@@ -144,7 +164,9 @@ def test_media_only_message_gets_a_polite_reply(stack, api, extra):
     me = new_number()
     assert post(stack, tw.incoming(ACCOUNT_SID, me, body="", **extra)) == 200
     [reply] = replies(api, me)
+    # WhatsApp gives no language and there is no text: the reply says it in all three.
     assert "messages texte" in reply["Body"] and "text messages" in reply["Body"]
+    assert "mensajes de texto" in reply["Body"]
 
 
 def test_caption_of_a_picture_is_read_as_the_question(stack, api):

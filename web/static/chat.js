@@ -1,7 +1,7 @@
-/* Chat page of the IOM/OIM assistant: page language, FR/EN switch, and the rasa-webchat widget.
+/* Chat page of the IOM/OIM assistant: page language, FR/EN/ES switch, and the rasa-webchat widget.
  *
- * The page language (?lang=fr|en, else the last choice, else the browser's) is sent to the bot
- * with every message as metadata ({"language": "fr"|"en"} in the widget's customData), so the
+ * The page language (?lang=fr|en|es, else the last choice, else the browser's) is sent to the bot
+ * with every message as metadata ({"language": "fr"|"en"|"es"} in the widget's customData), so the
  * greeting and first answers follow the page. Switching language reloads the page; the
  * conversation continues (the widget keeps its session id and history in localStorage, and the
  * server keeps the conversation under that id).
@@ -24,7 +24,7 @@
       footer: "Informations tirées du site officiel de l'OIM :",
       site: "https://www.iom.int/fr",
       widgetTitle: "Assistant OIM",
-      widgetSubtitle: "Réponses en français ou en anglais",
+      widgetSubtitle: "Réponses en français, en anglais ou en espagnol",
       hint: "Posez votre question…",
       inputLabel: "Votre message",
       send: "Envoyer",
@@ -45,27 +45,49 @@
       footer: "Information from IOM's official website:",
       site: "https://www.iom.int",
       widgetTitle: "IOM assistant",
-      widgetSubtitle: "Answers in English or French",
+      widgetSubtitle: "Answers in English, French or Spanish",
       hint: "Ask your question…",
       inputLabel: "Your message",
       send: "Send",
       log: "Conversation messages",
       unavailable: "The assistant is temporarily unavailable. Please try again in a moment."
+    },
+    es: {
+      pageTitle: "OIM – Asistente virtual",
+      description: "Haga sus preguntas sobre la Organización Internacional para las Migraciones (OIM).",
+      skip: "Ir a la conversación",
+      brand: "Organización Internacional para las Migraciones",
+      mark: "OIM",
+      title: "Asistente virtual de la OIM",
+      intro: "Haga sus preguntas sobre la OIM, el Organismo de las Naciones Unidas para la Migración: quién es, su dirección, sus Estados Miembros, su trabajo. Las respuestas se basan en fuentes públicas, indicadas con un enlace.",
+      note: "Asistente automático: no escriba datos personales. Para recibir ayuda individual, contacte con la oficina de la OIM de su país.",
+      chatTitle: "Conversación con el asistente",
+      noscript: "La conversación necesita JavaScript.",
+      footer: "Información tomada del sitio oficial de la OIM:",
+      site: "https://www.iom.int/es",
+      widgetTitle: "Asistente OIM",
+      widgetSubtitle: "Respuestas en español, francés o inglés",
+      hint: "Escriba su pregunta…",
+      inputLabel: "Su mensaje",
+      send: "Enviar",
+      log: "Mensajes de la conversación",
+      unavailable: "El asistente no está disponible en este momento. Vuelva a intentarlo en un instante."
     }
   };
+  var LANGUAGES = Object.keys(TEXT);
   var STORE_KEY = "iom-chat-lang";
 
   function pageLanguage() {
     var asked = new URLSearchParams(window.location.search).get("lang");
-    if (asked === "fr" || asked === "en") {
+    if (LANGUAGES.indexOf(asked) >= 0) {
       try { window.localStorage.setItem(STORE_KEY, asked); } catch (e) { /* private mode */ }
       return asked;
     }
     var stored = null;
     try { stored = window.localStorage.getItem(STORE_KEY); } catch (e) { /* private mode */ }
-    if (stored === "fr" || stored === "en") return stored;
-    var browser = (navigator.language || "fr").toLowerCase();
-    return browser.indexOf("en") === 0 ? "en" : "fr";
+    if (LANGUAGES.indexOf(stored) >= 0) return stored;
+    var browser = (navigator.language || "fr").toLowerCase().slice(0, 2);
+    return LANGUAGES.indexOf(browser) >= 0 ? browser : "fr";
   }
 
   function translatePage(lang) {
