@@ -431,11 +431,11 @@ def test_spanish_deputies_and_offices():
 
 
 def test_spanish_membership_answer_names_the_country_in_spanish():
-    # member_countries has no Spanish notes yet (states branch): the note falls back to English.
     messages, slots = run(ActionAnswerFact(), tracker("¿es España miembro de la OIM?", "ask_member_states", [country("ES")]))
-    assert "España" in messages[0]["text"] and "https://www.iom.int/member-states" in messages[0]["text"]
+    assert messages[0]["text"].startswith("España: sí, es un Estado Miembro de la OIM")
+    assert "Fuente: https://" in messages[0]["text"]
     messages, slots = run(ActionAnswerFact(), tracker("¿y China es miembro de la OIM?", "ask_member_states", [country("CN")]))
-    assert messages[0]["text"].startswith("Sí, es un Estado Miembro de la OIM (China)")
+    assert messages[0]["text"].startswith("China: sí, es un Estado Miembro de la OIM") and "desde 2016" in messages[0]["text"]
     assert slots["country"] == "CN" and slots["language"] == "es"
 
 
