@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from channels.guard import guarded
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class GuardedRestInput(RestInput):
         webhook = Blueprint(
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
         )
+
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

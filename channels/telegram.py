@@ -53,6 +53,7 @@ from sanic.response import HTTPResponse
 from actions.language import normalise_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +241,9 @@ class TelegramInput(RasaTelegramInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram_webhook = Blueprint("telegram_webhook", __name__)
         handle = guarded(on_new_message)
+
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(telegram_webhook)
 
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

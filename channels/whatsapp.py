@@ -41,6 +41,7 @@ from twilio.request_validator import RequestValidator
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +285,9 @@ class WhatsAppInput(TwilioInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
         handle = guarded(on_new_message)
+
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(whatsapp_webhook)
 
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

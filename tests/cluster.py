@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 from string import Template
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, _wait, free_port, http
 
@@ -137,7 +137,10 @@ def _wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float =
 
 class Cluster:
     def __init__(self, workdir: Path, rasa_servers: int = 2, action_servers: int = 1,
-                 lock_store: Optional[str] = None, credentials: str = "rest:\n") -> None:
+                 lock_store: Optional[str] = None,
+                 credentials: str = "channels.rest.GuardedRestInput:\n",
+                 env: Optional[Dict[str, str]] = None,
+                 rasa_env: Optional[Callable[[int], Dict[str, str]]] = None) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.settings = db_settings()
@@ -147,7 +150,10 @@ class Cluster:
         self.actions_listen_port = free_port()
         self.rasa_ports = [free_port() for _ in range(rasa_servers)]
         self.action_ports = [free_port() for _ in range(action_servers)]
-        self.credentials = credentials  # the plain REST channel, as tests/servers.py's Stack
+        # The project's REST channel (guard, drain on stop), as credentials.yml deploys it.
+        self.credentials = credentials
+        self.extra_env = dict(env or {})  # for every process (e.g. IOM_RATE_LIMIT)
+        self.rasa_env = rasa_env  # per Rasa server index, on top of that
         self.db_name: Optional[str] = None
         self.rasa: List[Optional[subprocess.Popen]] = [None] * rasa_servers
         self.actions: List[subprocess.Popen] = []
@@ -166,12 +172,13 @@ class Cluster:
         return {
             **os.environ, **self.settings, "DB_NAME": self.db_name or "",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_listen_port}/webhook",
-            "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
         }
 
-    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+    def _spawn(self, args: List[str], log_name: str,
+               env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         log = open(self.workdir / log_name, "ab")
-        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log,
+        return subprocess.Popen(args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self) -> "Cluster":
@@ -214,6 +221,7 @@ class Cluster:
                 "--enable-api", "--auth-token", self.token,
             ],
             f"rasa{index}.log",
+            self.rasa_env(index) if self.rasa_env else None,
         )
 
     def _wait_for_tables(self, timeout: float = 180) -> None:
