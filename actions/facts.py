@@ -35,6 +35,7 @@ REQUIRED_PLACEHOLDERS = {
     "country_member": {"country", "note"},
     "country_unconfirmed": {"country"},
     "too_long": {"limit"},
+    "slow_down": {"seconds"},
 }
 
 

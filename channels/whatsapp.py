@@ -25,6 +25,7 @@ Environment (the channel is enabled when the first three are set):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -51,7 +52,16 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_TEXT = 1600
 # Senders whose last numbered button list is remembered (per process).
 REMEMBERED_SENDERS = 10000
+# Longest wait before sending again a message Twilio refused as "too many requests".
+RETRY_SECONDS = 5.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _seconds(header: Optional[Text]) -> float:
+    try:
+        return max(0.0, float(header)) if header else 1.0
+    except ValueError:
+        return 1.0
 
 
 def whatsapp_address(number: Text) -> Text:
@@ -145,26 +155,43 @@ class WhatsAppOutput(OutputChannel):
         self.api_base_url = api_base_url.rstrip("/")
         self.memory = memory
         self.sessions = sessions
+        self.delivery_failures = 0  # sends Twilio refused (read by channels/guard.py)
 
     @property
     def session(self) -> aiohttp.ClientSession:
         return self.sessions.session
 
     async def _create_message(self, fields: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+        """POSTs one message; None (and one more `delivery_failures`) if Twilio refused it.
+
+        A refusal that says nothing was sent (429 Too Many Requests, 503, or no connection at
+        all) is tried once more, after Retry-After (at most RETRY_SECONDS); any other refusal
+        (invalid number, closed 24-hour window...) is final. The guard does not count a refused
+        send as a reply: a turn with nothing delivered gets messages.unavailable."""
         url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        try:
-            async with self.session.post(url, data=fields) as reply:
-                body = await reply.json(content_type=None)
-                if reply.status >= 300:
+        for attempt in (1, 2):
+            retry_after: Optional[float] = None
+            try:
+                async with self.session.post(url, data=fields) as reply:
+                    body = await reply.json(content_type=None)
+                    if reply.status < 300:
+                        return body
                     logger.error(
                         "Twilio refused the message (HTTP %s, code %s): %s",
                         reply.status, (body or {}).get("code"), (body or {}).get("message"),
                     )
-                    return None
-                return body
-        except (aiohttp.ClientError, ValueError) as error:
-            logger.error("Could not reach Twilio to send a WhatsApp message: %r", error)
-            return None
+                    if reply.status in (429, 503):
+                        retry_after = _seconds(reply.headers.get("Retry-After"))
+            except aiohttp.ClientConnectorError as error:  # not connected: nothing was sent
+                logger.error("Could not reach Twilio to send a WhatsApp message: %r", error)
+                retry_after = 1.0
+            except (aiohttp.ClientError, ValueError, asyncio.TimeoutError) as error:
+                logger.error("Sending a WhatsApp message through Twilio failed: %r", error)
+            if retry_after is None or attempt == 2:
+                break
+            await asyncio.sleep(min(retry_after, RETRY_SECONDS))
+        self.delivery_failures += 1
+        return None
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT):

@@ -110,7 +110,7 @@ def endpoints_text(lock_store: str) -> str:
 
 
 def render_nginx(run_dir: Path, listen_port: int, rasa_ports: List[int],
-                 actions_listen_port: int, action_ports: List[int]) -> str:
+                 actions_listen_port: int, action_ports: List[int], limit_exempt: str = "") -> str:
     def servers(ports: List[int]) -> str:
         return "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
@@ -119,6 +119,7 @@ def render_nginx(run_dir: Path, listen_port: int, rasa_ports: List[int],
     return Template((DEPLOY / "nginx.conf").read_text()).safe_substitute(
         RUN_DIR=str(run_dir), LISTEN_PORT=listen_port, RASA_SERVERS=servers(rasa_ports),
         ACTIONS_LISTEN_PORT=actions_listen_port, ACTION_SERVERS=servers(action_ports),
+        LIMIT_EXEMPT=limit_exempt,
     )
 
 
@@ -140,7 +141,8 @@ class Cluster:
                  lock_store: Optional[str] = None,
                  credentials: str = "channels.rest.GuardedRestInput:\n",
                  env: Optional[Dict[str, str]] = None,
-                 rasa_env: Optional[Callable[[int], Dict[str, str]]] = None) -> None:
+                 rasa_env: Optional[Callable[[int], Dict[str, str]]] = None,
+                 address_limit: bool = True) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.settings = db_settings()
@@ -154,6 +156,8 @@ class Cluster:
         self.credentials = credentials
         self.extra_env = dict(env or {})  # for every process (e.g. IOM_RATE_LIMIT)
         self.rasa_env = rasa_env  # per Rasa server index, on top of that
+        # nginx's per-address limit; load tests (all from 127.0.0.1) exempt this machine.
+        self.address_limit = address_limit
         self.db_name: Optional[str] = None
         self.rasa: List[Optional[subprocess.Popen]] = [None] * rasa_servers
         self.actions: List[subprocess.Popen] = []
@@ -191,7 +195,8 @@ class Cluster:
         run_dir = self.workdir / "nginx"
         run_dir.mkdir(exist_ok=True)
         (run_dir / "nginx.conf").write_text(render_nginx(
-            run_dir, self.port, self.rasa_ports, self.actions_listen_port, self.action_ports))
+            run_dir, self.port, self.rasa_ports, self.actions_listen_port, self.action_ports,
+            "" if self.address_limit else "        127.0.0.1 1;"))
         # As root, nginx's workers would run as "nobody", who cannot enter a private temp folder.
         user = " user root;" if os.geteuid() == 0 else ""
         self.nginx = self._spawn(

@@ -96,10 +96,11 @@ def gate():
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, gate):
-    # No per-sender limit: these tests send many messages per conversation. The action timeout
-    # is longer than any hold of the gate.
+    # No limits: these tests send many messages per conversation, all from 127.0.0.1. The
+    # action timeout is longer than any hold of the gate.
     env = {"IOM_RATE_LIMIT": "off", "IOM_ACTION_TIMEOUT": "60"}
     with Cluster(tmp_path_factory.mktemp("scaled"), rasa_servers=2, action_servers=1, env=env,
+                 address_limit=False,
                  rasa_env=lambda i: {"ACTION_ENDPOINT_URL": f"{gate.url}/from-{i}/webhook"},
                  ) as running:
         gate.upstream = f"http://127.0.0.1:{running.actions_listen_port}/webhook"
