@@ -11,7 +11,7 @@
 #   RASA_AUTH_TOKEN                         enables Rasa's HTTP API behind this token (off when unset)
 #   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
-#   IOM_RATE_LIMIT (20/30s)                 per-sender limit, shared by the servers through Redis
+#   IOM_RATE_LIMIT (40/30s)                 per-sender limit, shared by the servers through Redis
 #   NGINX_LIMIT_EXEMPT                      addresses/ranges exempt from nginx's per-address limit
 # The database DB_NAME is created if missing. Logs: run/scaled/.
 set -euo pipefail

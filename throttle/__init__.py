@@ -5,7 +5,7 @@ the limit the message is neither processed nor stored; the guard tells the user 
 (messages.slow_down) and the REST channel answers 429 with Retry-After.
 
 Environment (read once, at the first message):
-  IOM_RATE_LIMIT         COUNT/WINDOW per sender and channel: `20/30s` (default), `100/5m`,
+  IOM_RATE_LIMIT         COUNT/WINDOW per sender and channel: `40/30s` (default), `100/5m`,
                          or `off` (benchmarks and load tests)
   REDIS_HOST             when set, the windows live in Redis, shared by all Rasa servers (the
                          variables of deploy/endpoints.yml's lock store: REDIS_PORT (6379),
@@ -25,7 +25,7 @@ __all__ = ["Decision", "Limit", "Refusal", "configured", "refusal", "DEFAULT_LIM
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LIMIT = "20/30s"
+DEFAULT_LIMIT = "40/30s"
 Refusal = Decision  # what `refusal` returns for a refused message
 
 _configured: Optional[tuple] = None
