@@ -181,6 +181,7 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         refusal = await throttle.refusal(message)
         if refusal is not None:
             if refusal.first:
+                message.text = message.text[:500] if isinstance(message.text, str) else ""
                 await _say(message, "slow_down", seconds=math.ceil(refusal.retry_after))
             return refusal
         message.metadata = kept_metadata(message.metadata)  # stored with the message: keep little

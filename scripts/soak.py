@@ -141,6 +141,17 @@ async def soak(url: str, pids: Dict[str, int]) -> int:
             minute.errors.append(f"{sender} {text!r}: {problem}")
         idle.append(sender)
 
+    # Warm-up, not counted: the action server loads its language models on its first calls,
+    # which on a busy machine can take longer than IOM_ACTION_TIMEOUT.
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session:
+        for text in ("Bonjour", "Who leads IOM?", "¿Qué es la OIM?"):
+            for _ in range(30):
+                async with session.post(url, json={"sender": "soak-warm-up", "message": text}) as r:
+                    answers = {m.get("text", "") for m in await r.json()} if r.status == 200 else set()
+                if answers and not unavailable & answers:
+                    break
+                await asyncio.sleep(2)
+    started = time.monotonic()
     print(f"Soak: {MINUTES:g} min at {RATE:g} messages/s from {SENDERS} senders "
           f"(fr 45%, en 40%, es 15%) against {url}", flush=True)
     print("minute  sent  errors  p50_ms  p95_ms  rasa_MB  actions_MB  load", flush=True)
