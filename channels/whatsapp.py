@@ -39,6 +39,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+import throttle
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
@@ -354,6 +355,9 @@ class WhatsAppInput(TwilioInput):
         has_media = params.get("NumMedia", "0") not in ("", "0")
         is_location = bool(params.get("Latitude") and params.get("Longitude"))
         if not text.strip() and (has_media or is_location):
+            # Not a message for Rasa, but it counts against the sender's limit all the same.
+            if await throttle.refusal(UserMessage("", out, sender, input_channel=self.name())):
+                return
             await out.send_text_message(sender, channel_text("text_only", None))
             return
         text = self.memory.resolve(sender, text)

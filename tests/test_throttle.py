@@ -275,6 +275,9 @@ def test_telegram_user_is_told_once_in_their_language_then_nothing(stack, telegr
     assert sum(b.startswith(slow_down("fr")) for b in bodies) == 1, bodies
     assert len(bodies) == LIMIT + 1 and bodies[-1].startswith(slow_down("fr")), bodies
     assert user_texts(stack, str(chat)) == [QUESTION_FR] * LIMIT
+    # A photo counts too: over the limit it gets no "text only" reply either.
+    assert telegram_post(stack, tg.photo_update(chat, "fr")) == 200
+    assert len(telegram.sent_messages(chat)) == LIMIT + 1
 
 
 def whatsapp_post(stack: Stack, number: str, text: str) -> int:
@@ -294,6 +297,12 @@ def test_whatsapp_user_is_told_once_then_nothing(stack, twilio):
     assert bodies[-1].startswith(slow_down("en")), bodies
     assert len(bodies) == LIMIT + 1
     assert user_texts(stack, f"whatsapp:+{number}") == [QUESTION_EN] * LIMIT
+    # A photo counts too: over the limit it gets no "text only" reply either.
+    body, headers = tw.signed_request(
+        PUBLIC_URL, tw.incoming(ACCOUNT_SID, number, media=("image/jpeg", "ME" + "4" * 32)),
+        AUTH_TOKEN)
+    assert http("POST", stack.url + "/webhooks/whatsapp/webhook", raw=body, headers=headers)[0] == 200
+    assert len(twilio.sent_messages(f"whatsapp:+{number}")) == LIMIT + 1
 
 
 # --- issue 16: what is stored with a message; WhatsApp replies Twilio refuses ---------------
