@@ -13,7 +13,9 @@ a request that took over 30 s) or if either server's memory at the end is more t
 what it was after the first two minutes (after the first minute for runs under 3 minutes).
 
 Environment: SOAK_MINUTES (10), SOAK_RATE (messages/s, default 68: 70% of the 98 msg/s that
-`make bench` measured with 20 users, BENCHMARKS.md run L), SOAK_SENDERS (400).
+`make bench` measured with 20 users on a quiet machine, BENCHMARKS.md run L; `auto` = 70% of what
+this server does now with 20 users answering as fast as they can, measured for 30 s first: on a
+machine shared with other jobs), SOAK_SENDERS (400).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from actions.facts import load_facts  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 10)
-RATE = float(os.environ.get("SOAK_RATE") or 68)
+RATE_SETTING = (os.environ.get("SOAK_RATE") or "68").strip().lower()
+MEASURE_SECONDS, MEASURE_USERS = 30, 20
 SENDERS = int(os.environ.get("SOAK_SENDERS") or 400)
 TIMEOUT = 30.0
 MAX_GROWTH = 0.10
@@ -151,8 +154,16 @@ async def soak(url: str, pids: Dict[str, int]) -> int:
                 if answers and not unavailable & answers:
                     break
                 await asyncio.sleep(2)
+        if RATE_SETTING == "auto":
+            throughput = await measure(session, url, texts, rng)
+            rate = round(0.7 * throughput, 1)
+            print(f"Throughput now, {MEASURE_USERS} users for {MEASURE_SECONDS} s: "
+                  f"{throughput:.1f} messages/s (load average {os.getloadavg()[0]:.1f}); "
+                  f"soaking at 70%: {rate:g}/s", flush=True)
+        else:
+            rate = float(RATE_SETTING)
     started = time.monotonic()
-    print(f"Soak: {MINUTES:g} min at {RATE:g} messages/s from {SENDERS} senders "
+    print(f"Soak: {MINUTES:g} min at {rate:g} messages/s from {SENDERS} senders "
           f"(fr 45%, en 40%, es 15%) against {url}", flush=True)
     print("minute  sent  errors  p50_ms  p95_ms  rasa_MB  actions_MB  load", flush=True)
     rss = {name: [] for name in pids}
@@ -162,7 +173,7 @@ async def soak(url: str, pids: Dict[str, int]) -> int:
         n = 0
         reported = 0
         while True:
-            due = started + n / RATE
+            due = started + n / rate
             now = time.monotonic()
             if due - started >= total_seconds:
                 break
@@ -205,6 +216,25 @@ async def soak(url: str, pids: Dict[str, int]) -> int:
     return 1 if failed else 0
 
 
+async def measure(session: aiohttp.ClientSession, url: str, texts: Dict[str, List[str]],
+                  rng: random.Random) -> float:
+    """Messages/s answered by MEASURE_USERS senders sending one after another, as fast as they
+    are answered (what `make bench` calls throughput with 20 users)."""
+    pool = texts["fr"] + texts["en"] + texts["es"]
+    deadline = time.monotonic() + MEASURE_SECONDS
+    answered = [0]
+
+    async def user(number: int) -> None:
+        while time.monotonic() < deadline:
+            body = {"sender": f"soak-measure-{number}", "message": rng.choice(pool)}
+            async with session.post(url, json=body) as reply:
+                await reply.read()
+                answered[0] += reply.status == 200
+
+    await asyncio.gather(*(user(n) for n in range(MEASURE_USERS)))
+    return answered[0] / MEASURE_SECONDS
+
+
 def report(index: int, minute: Minute, pids: Dict[str, int], rss: Dict[str, List[float]]) -> None:
     for name, pid in pids.items():
         rss[name].append(rss_mb(pid))
@@ -216,6 +246,8 @@ def report(index: int, minute: Minute, pids: Dict[str, int], rss: Dict[str, List
 
 
 def main() -> int:
+    # Stopped with SIGTERM (or Ctrl-C): still stop the servers it started (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="iom-soak-"))
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
