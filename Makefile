@@ -26,7 +26,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit purge forget review
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit purge forget review soak
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -142,6 +142,11 @@ forget: install
 # from SINCE=YYYY-MM-DD.
 review: install
 	$(BIN)/python -m review --endpoints $(ENDPOINTS) $(if $(SINCE),--since $(SINCE),--days $(or $(DAYS),7)) --out reports
+
+# `make run` under steady mixed traffic (SOAK_MINUTES, default 10; SOAK_RATE messages/s, default
+# 68 = 70% of `make bench`'s throughput): errors, latency and memory per minute (BENCHMARKS.md).
+soak: install train
+	$(BIN)/python scripts/soak.py
 
 clean:
 	rm -rf models results .pytest_cache

@@ -57,6 +57,7 @@ REQUIRED_PLACEHOLDERS = {
     "presence_country": {"country", "url"},
     "presence_site": {"country", "site"},
     "sources_list": {"sources"},
+    "slow_down": {"seconds"},
 }
 
 

@@ -14,11 +14,16 @@ gets a reply even when the back end fails:
 - every turn must produce a reply. Rasa 3.6 swallows a failing custom action (the action server
   down, erroring or too slow: `MessageProcessor._run_action` logs "Encountered an exception while
   running action" and carries on without the action's events), so the bot would say nothing. The
-  guard watches the output channel; a turn that sent nothing, or that raised, gets
+  guard watches the output channel; a turn that delivered nothing (a channel may report a
+  refused delivery: WhatsApp when Twilio refuses), or that raised, gets
   messages.unavailable in the user's language. Nothing is kept about the failure: the next
   message tries the action server again, so normal answers resume by themselves.
 - personal data (e-mail addresses, phone, card, IBAN and ID numbers) in the text and the
   metadata is replaced by [email], [phone], [number] before Rasa sees the message;
+- message metadata is cut down to what the assistant uses (channels/metadata.py: `language`,
+  `message_id`, 256 bytes at most), since it is stored with every message;
+- a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/) is neither processed nor
+  stored: told messages.slow_down once per window, then nothing (the REST channel answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300), so a hung action server costs the user seconds, not minutes.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -36,8 +42,10 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
 
+import throttle
 from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, detect_language, normalise_language
+from channels.metadata import kept as kept_metadata
 from privacy.redact import redact, redact_message
 
 logger = logging.getLogger(__name__)
@@ -156,8 +164,12 @@ class _ReplyWatch:
         self._original = channel.send_response
 
         async def send_response(recipient_id: Optional[str], message: Dict[str, Any]) -> None:
-            self.sent += 1
+            # A channel that can tell counts refused deliveries in `delivery_failures`
+            # (WhatsApp: Twilio refused): such a send does not count as a reply.
+            failures = getattr(channel, "delivery_failures", 0)
             await self._original(recipient_id, message)
+            if getattr(channel, "delivery_failures", 0) == failures:
+                self.sent += 1
 
         channel.send_response = send_response
 
@@ -170,6 +182,13 @@ class _ReplyWatch:
 
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     async def handle(message: UserMessage) -> Optional[Any]:
+        refusal = await throttle.refusal(message)
+        if refusal is not None:
+            if refusal.first:
+                message.text = message.text[:500] if isinstance(message.text, str) else ""
+                await _say(message, "slow_down", seconds=math.ceil(refusal.retry_after))
+            return refusal
+        message.metadata = kept_metadata(message.metadata)  # stored with the message: keep little
         text = clean_text(message.text)
         if not text:
             await _say(message, "empty")

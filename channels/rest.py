@@ -10,7 +10,9 @@ JSON body `{"error": "..."}` saying what is wrong:
   255 printable characters, without a `message` string, or with `metadata` that is not an object.
 
 Valid requests go through `channels.guard.guarded` like every channel (empty / too long / faults
-answered politely). The reply format is Rasa's: a JSON list of bot messages; `?stream=true` streams
+answered politely); a message over the sender's limit (throttle/) gets 429 with `Retry-After`
+and `{"error": ..., "retry_after": seconds}` (with `?stream=true` the stream has already begun:
+the refusal comes as the guard's polite text, once per window). The reply format is Rasa's: a JSON list of bot messages; `?stream=true` streams
 them as in Rasa. Registered in credentials.yml as `channels.rest.GuardedRestInput`, under the name
 `rest`, so the URL stays `/webhooks/rest/webhook`.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import os
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
@@ -31,7 +34,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+import throttle
 from channels.guard import guarded
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +83,18 @@ def parse_request(content_type: str, body: bytes) -> Tuple[str, str, Optional[Di
     return sender, message, metadata
 
 
+def too_many(refusal: "throttle.Refusal") -> HTTPResponse:
+    """429 for a message over the sender's limit (IOM_RATE_LIMIT): JSON error and Retry-After."""
+    limit, _ = throttle.configured()
+    seconds = max(1, math.ceil(refusal.retry_after))
+    return response.json(
+        {"error": f"too many messages from this sender (at most {limit.count} in "
+                  f"{limit.seconds:g} s); this one was not processed, retry in {seconds} s",
+         "retry_after": seconds},
+        status=429, headers={"Retry-After": str(seconds)},
+    )
+
+
 class GuardedRestInput(RestInput):
     """Rasa's REST channel with request validation and the guard."""
 
@@ -93,6 +110,9 @@ class GuardedRestInput(RestInput):
         webhook = Blueprint(
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
         )
+
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(webhook)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -114,9 +134,11 @@ class GuardedRestInput(RestInput):
                     content_type="text/event-stream",
                 )
             collector = CollectingOutputChannel()
-            await handle(
+            result = await handle(
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             )
+            if isinstance(result, throttle.Refusal):  # over the per-sender limit: not processed
+                return too_many(result)
             return response.json(collector.messages)
 
         return webhook

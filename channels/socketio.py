@@ -38,6 +38,7 @@ from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 
 from channels.guard import guarded
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,9 @@ class SocketIOInput(RasaSocketIOInput):
         socketio_webhook = OriginCheckedSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         # Rasa's get_output_channel() reads it.
         self.sio = sio
+
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(socketio_webhook)
 
         @socketio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -50,9 +50,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import throttle
 from actions.language import normalise_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +243,9 @@ class TelegramInput(RasaTelegramInput):
         telegram_webhook = Blueprint("telegram_webhook", __name__)
         handle = guarded(on_new_message)
 
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(telegram_webhook)
+
         @telegram_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             if not self.enabled:
@@ -338,6 +343,9 @@ class TelegramInput(RasaTelegramInput):
     async def _polite(self, out: TelegramOutput, message: Dict[Text, Any], key: Text) -> None:
         chat = message.get("chat") or {}
         if chat.get("id") is None or chat.get("type") == "channel":
+            return
+        # Not a message for Rasa, but it counts against the sender's limit all the same.
+        if await throttle.refusal(UserMessage("", out, chat["id"], input_channel=self.name())):
             return
         language = normalise_language((message.get("from") or {}).get("language_code"))
         await out.send_text_message(str(chat["id"]), channel_text(key, language))

@@ -25,6 +25,7 @@ Environment (the channel is enabled when the first three are set):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
@@ -38,9 +39,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+import throttle
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
+from deploy import drain
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,16 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_TEXT = 1600
 # Senders whose last numbered button list is remembered (per process).
 REMEMBERED_SENDERS = 10000
+# Longest wait before sending again a message Twilio refused as "too many requests".
+RETRY_SECONDS = 5.0
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _seconds(header: Optional[Text]) -> float:
+    try:
+        return max(0.0, float(header)) if header else 1.0
+    except ValueError:
+        return 1.0
 
 
 def whatsapp_address(number: Text) -> Text:
@@ -144,26 +156,43 @@ class WhatsAppOutput(OutputChannel):
         self.api_base_url = api_base_url.rstrip("/")
         self.memory = memory
         self.sessions = sessions
+        self.delivery_failures = 0  # sends Twilio refused (read by channels/guard.py)
 
     @property
     def session(self) -> aiohttp.ClientSession:
         return self.sessions.session
 
     async def _create_message(self, fields: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+        """POSTs one message; None (and one more `delivery_failures`) if Twilio refused it.
+
+        A refusal that says nothing was sent (429 Too Many Requests, 503, or no connection at
+        all) is tried once more, after Retry-After (at most RETRY_SECONDS); any other refusal
+        (invalid number, closed 24-hour window...) is final. The guard does not count a refused
+        send as a reply: a turn with nothing delivered gets messages.unavailable."""
         url = f"{self.api_base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        try:
-            async with self.session.post(url, data=fields) as reply:
-                body = await reply.json(content_type=None)
-                if reply.status >= 300:
+        for attempt in (1, 2):
+            retry_after: Optional[float] = None
+            try:
+                async with self.session.post(url, data=fields) as reply:
+                    body = await reply.json(content_type=None)
+                    if reply.status < 300:
+                        return body
                     logger.error(
                         "Twilio refused the message (HTTP %s, code %s): %s",
                         reply.status, (body or {}).get("code"), (body or {}).get("message"),
                     )
-                    return None
-                return body
-        except (aiohttp.ClientError, ValueError) as error:
-            logger.error("Could not reach Twilio to send a WhatsApp message: %r", error)
-            return None
+                    if reply.status in (429, 503):
+                        retry_after = _seconds(reply.headers.get("Retry-After"))
+            except aiohttp.ClientConnectorError as error:  # not connected: nothing was sent
+                logger.error("Could not reach Twilio to send a WhatsApp message: %r", error)
+                retry_after = 1.0
+            except (aiohttp.ClientError, ValueError, asyncio.TimeoutError) as error:
+                logger.error("Sending a WhatsApp message through Twilio failed: %r", error)
+            if retry_after is None or attempt == 2:
+                break
+            await asyncio.sleep(min(retry_after, RETRY_SECONDS))
+        self.delivery_failures += 1
+        return None
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT):
@@ -286,6 +315,9 @@ class WhatsAppInput(TwilioInput):
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
         handle = guarded(on_new_message)
 
+        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        drain.register(whatsapp_webhook)
+
         @whatsapp_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             if not self.enabled:
@@ -324,6 +356,9 @@ class WhatsAppInput(TwilioInput):
         has_media = params.get("NumMedia", "0") not in ("", "0")
         is_location = bool(params.get("Latitude") and params.get("Longitude"))
         if not text.strip() and (has_media or is_location):
+            # Not a message for Rasa, but it counts against the sender's limit all the same.
+            if await throttle.refusal(UserMessage("", out, sender, input_channel=self.name())):
+                return
             await out.send_text_message(sender, channel_text("text_only", None))
             return
         text = self.memory.resolve(sender, text)

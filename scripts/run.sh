@@ -11,6 +11,8 @@
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
 #                        http://localhost:WEB_PORT); never '*'
 #   IOM_RETENTION_DAYS (90)  conversations with no message for that long are deleted (daily)
+#   RUN_DIR (run)  TRACKER_DB (tracker.db)   where this run's logs go and its conversations are
+#                        kept (scripts/soak.py runs a separate copy next to yours)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,22 +27,25 @@ export IOM_ALLOWED_ORIGINS=${IOM_ALLOWED_ORIGINS:-http://127.0.0.1:${WEB_PORT},h
 if [[ ",${IOM_ALLOWED_ORIGINS}," == *",*,"* ]]; then echo "IOM_ALLOWED_ORIGINS must list origins, not '*'" >&2; exit 1; fi
 IFS=',' read -r -a cors_args <<< "${IOM_ALLOWED_ORIGINS// /}"
 BIN=.venv/bin
-mkdir -p run
+RUN=${RUN_DIR:-run}
+TRACKER_DB=${TRACKER_DB:-tracker.db}
+mkdir -p "$RUN"
 
-LOG_DIR=run
+LOG_DIR=$RUN
 source scripts/processes.sh
 
 # The endpoints file points at this run's action server port; the tracker store stays the
-# SQLite file of endpoints.yml, so conversations survive restarts.
-sed "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" endpoints.yml > run/endpoints.yml
+# SQLite file of endpoints.yml (or TRACKER_DB), so conversations survive restarts.
+sed -e "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" \
+    -e "s#^  db: tracker.db\$#  db: ${TRACKER_DB}#" endpoints.yml > "$RUN/endpoints.yml"
 
 # Retention (README, "Privacy"): conversations with no message in the last IOM_RETENTION_DAYS days
 # (default 90) are deleted now (a wrong setting stops here), then once a day while this runs.
-$BIN/python -m privacy.purge --endpoints run/endpoints.yml
+$BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml"
 
-echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: run/actions.log)"
+echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: $RUN/actions.log)"
 # rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise; Rasa is its only client.
-SANIC_HOST=127.0.0.1 $BIN/rasa run actions --port "$ACTIONS_PORT" > run/actions.log 2>&1 &
+SANIC_HOST=127.0.0.1 $BIN/rasa run actions --port "$ACTIONS_PORT" > "$RUN/actions.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
 
@@ -48,7 +53,7 @@ if [[ "${1:-}" == "--shell" ]]; then
   echo "Chat in the terminal (French, English or Spanish). After an answer with buttons, pick one"
   echo "with the arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
-  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli shell --model models/iom.tar.gz --endpoints run/endpoints.yml \
+  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli shell --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" \
     --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)
   exit 0
 fi
@@ -56,17 +61,17 @@ fi
 api_args=()
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
 
-echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: run/rasa.log)"
-$BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints run/endpoints.yml --credentials credentials.yml \
-  --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > run/rasa.log 2>&1 &
+echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)"
+$BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
+  --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
 
-$BIN/python -m privacy.purge --endpoints run/endpoints.yml --interval 86400 > run/purge.log 2>&1 &
+$BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400 > "$RUN/purge.log" 2>&1 &
 pids+=($!)
 
-echo "Starting the chat page on ${WEB_HOST}:${WEB_PORT} (log: run/web.log)"
-RASA_PORT="$RASA_PORT" $BIN/python scripts/web_server.py --host "$WEB_HOST" --port "$WEB_PORT" > run/web.log 2>&1 &
+echo "Starting the chat page on ${WEB_HOST}:${WEB_PORT} (log: $RUN/web.log)"
+RASA_PORT="$RASA_PORT" $BIN/python scripts/web_server.py --host "$WEB_HOST" --port "$WEB_PORT" > "$RUN/web.log" 2>&1 &
 pids+=($!)
 wait_for "http://${WEB_HOST}:${WEB_PORT}/health" web "${pids[-1]}"
 
@@ -77,7 +82,7 @@ The IOM/OIM assistant is running.
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   Terminal chat: make shell
-  Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: run/purge.log).
+  Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: $RUN/purge.log).
 MSG
 # Telegram / WhatsApp are enabled by their environment variables (README: "Connect to ...").
 if [[ -n "${TELEGRAM_TOKEN:-}" ]]; then echo "  Telegram: POST /webhooks/telegram/webhook (enabled)"; else echo "  Telegram: off (set TELEGRAM_TOKEN)"; fi

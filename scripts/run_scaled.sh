@@ -12,6 +12,8 @@
 #   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
 #   IOM_RETENTION_DAYS (90)                 conversations with no message for that long are deleted (daily)
+#   IOM_RATE_LIMIT (40/30s)                 per-sender limit, shared by the servers through Redis
+#   NGINX_LIMIT_EXEMPT                      addresses/ranges exempt from nginx's per-address limit
 # The database DB_NAME is created if missing. Logs: run/scaled/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +65,8 @@ from string import Template
 e = os.environ
 print(Template(open("deploy/nginx.conf").read()).safe_substitute(
     RUN_DIR=e["RUN_DIR"], LISTEN_PORT=e["LISTEN_PORT"], ACTIONS_LISTEN_PORT=e["ACTIONS_LISTEN_PORT"],
-    RASA_SERVERS=e["RASA_UPSTREAM_LINES"], ACTION_SERVERS=e["ACTION_UPSTREAM_LINES"]))
+    RASA_SERVERS=e["RASA_UPSTREAM_LINES"], ACTION_SERVERS=e["ACTION_UPSTREAM_LINES"],
+    LIMIT_EXEMPT="".join(f"        {a} 1;\n" for a in e.get("NGINX_LIMIT_EXEMPT", "").split())))
 PY
 
 for i in "${!action_ports[@]}"; do

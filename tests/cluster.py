@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 from string import Template
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, _wait, free_port, http
 
@@ -110,7 +110,7 @@ def endpoints_text(lock_store: str) -> str:
 
 
 def render_nginx(run_dir: Path, listen_port: int, rasa_ports: List[int],
-                 actions_listen_port: int, action_ports: List[int]) -> str:
+                 actions_listen_port: int, action_ports: List[int], limit_exempt: str = "") -> str:
     def servers(ports: List[int]) -> str:
         return "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
@@ -119,6 +119,7 @@ def render_nginx(run_dir: Path, listen_port: int, rasa_ports: List[int],
     return Template((DEPLOY / "nginx.conf").read_text()).safe_substitute(
         RUN_DIR=str(run_dir), LISTEN_PORT=listen_port, RASA_SERVERS=servers(rasa_ports),
         ACTIONS_LISTEN_PORT=actions_listen_port, ACTION_SERVERS=servers(action_ports),
+        LIMIT_EXEMPT=limit_exempt,
     )
 
 
@@ -137,7 +138,11 @@ def _wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float =
 
 class Cluster:
     def __init__(self, workdir: Path, rasa_servers: int = 2, action_servers: int = 1,
-                 lock_store: Optional[str] = None, credentials: str = "rest:\n") -> None:
+                 lock_store: Optional[str] = None,
+                 credentials: str = "channels.rest.GuardedRestInput:\n",
+                 env: Optional[Dict[str, str]] = None,
+                 rasa_env: Optional[Callable[[int], Dict[str, str]]] = None,
+                 address_limit: bool = True) -> None:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.settings = db_settings()
@@ -147,7 +152,12 @@ class Cluster:
         self.actions_listen_port = free_port()
         self.rasa_ports = [free_port() for _ in range(rasa_servers)]
         self.action_ports = [free_port() for _ in range(action_servers)]
-        self.credentials = credentials  # the plain REST channel, as tests/servers.py's Stack
+        # The project's REST channel (guard, drain on stop), as credentials.yml deploys it.
+        self.credentials = credentials
+        self.extra_env = dict(env or {})  # for every process (e.g. IOM_RATE_LIMIT)
+        self.rasa_env = rasa_env  # per Rasa server index, on top of that
+        # nginx's per-address limit; load tests (all from 127.0.0.1) exempt this machine.
+        self.address_limit = address_limit
         self.db_name: Optional[str] = None
         self.rasa: List[Optional[subprocess.Popen]] = [None] * rasa_servers
         self.actions: List[subprocess.Popen] = []
@@ -166,12 +176,13 @@ class Cluster:
         return {
             **os.environ, **self.settings, "DB_NAME": self.db_name or "",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_listen_port}/webhook",
-            "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
         }
 
-    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+    def _spawn(self, args: List[str], log_name: str,
+               env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         log = open(self.workdir / log_name, "ab")
-        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log,
+        return subprocess.Popen(args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self) -> "Cluster":
@@ -184,7 +195,8 @@ class Cluster:
         run_dir = self.workdir / "nginx"
         run_dir.mkdir(exist_ok=True)
         (run_dir / "nginx.conf").write_text(render_nginx(
-            run_dir, self.port, self.rasa_ports, self.actions_listen_port, self.action_ports))
+            run_dir, self.port, self.rasa_ports, self.actions_listen_port, self.action_ports,
+            "" if self.address_limit else "        127.0.0.1 1;"))
         # As root, nginx's workers would run as "nobody", who cannot enter a private temp folder.
         user = " user root;" if os.geteuid() == 0 else ""
         self.nginx = self._spawn(
@@ -214,6 +226,7 @@ class Cluster:
                 "--enable-api", "--auth-token", self.token,
             ],
             f"rasa{index}.log",
+            self.rasa_env(index) if self.rasa_env else None,
         )
 
     def _wait_for_tables(self, timeout: float = 180) -> None:

@@ -40,6 +40,20 @@ class TwilioAPI(StandIn):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sender = sender
+        # To -> [status, code, message, how many more times (None: always)]
+        self._refusals: Dict[str, list] = {}
+
+    def refuse(self, to: str, status: int, code: int, message: str,
+               times: Optional[int] = None) -> None:
+        """Answer messages to `to` with this Twilio error (e.g. 400/21610 unsubscribed
+        recipient, 429/20429 too many requests), every time or the next `times` times."""
+        self._refusals[to] = [status, code, message, times]
+
+    def refused_messages(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [
+            c.params for c in self.snapshot("Messages")
+            if c.status >= 400 and (to is None or c.params.get("To") == to)
+        ]
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create_message)
@@ -85,6 +99,14 @@ class TwilioAPI(StandIn):
             return refuse(400, 21619, "A text message body or media urls must be specified.")
         if len(body) > 1600:
             return refuse(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        refusal = self._refusals.get(to)
+        if refusal is not None and refusal[3] != 0:
+            if refusal[3] is not None:
+                refusal[3] -= 1
+            response = refuse(*refusal[:3])
+            if refusal[0] == 429:
+                response.headers["Retry-After"] = "1"
+            return response
         self.record(Call("Messages", params, 201, headers))
         message_sid = "SM" + secrets.token_hex(16)
         now = formatdate(time.time(), usegmt=True)
