@@ -284,7 +284,7 @@ def test_helm_values_carry_a_daily_cronjob_running_the_purge():
 def test_scripts_and_image_run_the_purge():
     run = (ROOT / "scripts" / "run.sh").read_text()
     scaled = (ROOT / "scripts" / "run_scaled.sh").read_text()
-    assert "-m privacy.purge --endpoints run/endpoints.yml --interval 86400" in run
+    assert '-m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400' in run
     assert "-m privacy.purge --endpoints deploy/endpoints.yml --interval 86400" in scaled
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "COPY privacy /app/privacy" in dockerfile  # channels/guard.py imports it
