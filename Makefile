@@ -11,9 +11,12 @@ BIN := $(VENV)/bin
 # never used here); installed, it costs the Rasa server 64 MB of memory (BENCHMARKS.md).
 NOT_INSTALLED := jax jaxlib ml_dtypes
 space := $(subst ,, )
-# Rasa through perf/rasa_cli.py: the same CLI, with skops imported before TensorFlow (faster start).
+# Rasa through perf/rasa_cli.py: the same CLI, with perf.install() first (perf/__init__.py: checked
+# replacements of Rasa internals for the server, no TensorFlow in it; skops' cached trusted types).
 RASA := $(BIN)/python -m perf.rasa_cli
 INSTALLED := $(VENV)/.installed
+# skops' trusted type lists, computed once per installation (perf/skops_types.py).
+SKOPS_TYPES := $(VENV)/share/iom/skops-trusted-types.json
 MODEL_STAMP := models/.trained
 # The chat page's widget (rasa-webchat), installed from web/package-lock.json.
 NODE_STAMP := web/node_modules/.installed
@@ -34,7 +37,10 @@ help:
 	@echo "make shell  - chat with the assistant in the terminal"
 	@echo "make install / make train - building blocks"
 
-install: $(INSTALLED) $(NODE_STAMP) system-deps
+install: $(INSTALLED) $(SKOPS_TYPES) $(NODE_STAMP) system-deps
+
+$(SKOPS_TYPES): $(INSTALLED) perf/skops_types.py
+	@$(BIN)/python -m perf.skops_types > /dev/null
 
 $(NODE_STAMP): web/package.json web/package-lock.json
 	@command -v npm > /dev/null || { echo "npm is needed for the chat page's widget (install Node.js 18+)"; exit 1; }
@@ -54,7 +60,7 @@ $(INSTALLED): requirements.lock
 
 train: $(MODEL_STAMP)
 
-$(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS)
+$(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS) | $(SKOPS_TYPES)
 	@mkdir -p models
 	@echo "Training (log: models/train.log)..."
 	@start=$$(date +%s); \

@@ -33,7 +33,9 @@ def load_examples(path: Path):
 
 
 async def evaluate(model: str, folder: Path):
-    import skops.io  # noqa: F401  (before Rasa, as perf/rasa_cli.py does: loads the model faster)
+    import perf
+
+    perf.install(server=False)  # skops' trusted types, as perf/rasa_cli.py: loads the model faster
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)

@@ -1,0 +1,248 @@
+"""Keeps TensorFlow, Matplotlib and dask out of the Rasa server: nothing in config.yml calls them.
+
+Rasa 3.6 imports them whatever the pipeline (~290 MB and ~4 s of a `rasa run` with this model).
+The import chains, found with `python -X importtime` and an import hook that prints the stack of
+each first import (BENCHMARKS.md, "Lean server"):
+
+1. `rasa.core.actions.action` -> `rasa.core.policies.policy` -> `...featurizers.tracker_featurizers`
+   -> `...single_state_featurizer` -> `rasa.nlu.extractors.extractor` -> `import
+   rasa.utils.train_utils` -> `from rasa.utils.tensorflow.callback import ...` -> TensorFlow.
+   `extractor.py` never uses `train_utils`; `crf_entity_extractor.py` (imported by the recipe
+   validator, 2.) only calls it while training.
+2. Loading a model reads its metadata, whose *training* graph names Rasa's recipe validator
+   (`rasa.graph_components.validators.default_recipe_validator`); `GraphSchema.from_dict` imports
+   each node's class, and that module imports DIETClassifier, ResponseSelector and TEDPolicy,
+   each of which imports TensorFlow. The training graph is never run by the server.
+3. `rasa.server` -> `rasa.core.test` -> `rasa.nlu.test` -> `import rasa.utils.plotting` ->
+   Matplotlib (only used to draw evaluation plots).
+4. `rasa.engine.runner.dask` -> `import dask`: only `DaskGraphRunner.run` calls dask, and
+   perf/graph_runner.py replaces it.
+
+What is done, the least that keeps each out:
+- 1, 3, 4: those three modules (`DEFERRED`) are *deferred*: `import x` binds a module object at
+  once but runs the module's code only when one of its attributes is first read, exactly as it
+  would have run at import (importlib's LazyLoader, made safe for a module imported from several
+  places on Python 3.10, where each `import` of an already-imported module reads its `__spec__`).
+  If anything does use one (`rasa train`, `rasa test`, `IOM_PERF_PATCHES` without `runner`), it
+  is loaded then, on first use.
+- 2: `ModelMetadata.from_dict` (replaced) loads the prediction graph as Rasa does and the training
+  graph on first access of its `nodes` (`DeferredGraphSchema`): same metadata, read later.
+
+Rasa's own switch for TensorFlow's threads and GPUs (`setup_tf_environment`) only imports it when
+its environment variables are set; they are not. tests/test_lean_server.py starts the server as
+`make run` does and checks that none of these modules is loaded after answering.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import threading
+import types
+from typing import Any, Dict, Optional, Sequence, Text
+
+from perf import patching
+
+# Modules whose code runs only when first used (see the module docstring).
+DEFERRED = ("rasa.utils.train_utils", "rasa.utils.plotting", "dask")
+# The replaced internal, with the parameters the replacement expects.
+REPLACES = {
+    "rasa.engine.storage.storage:ModelMetadata.from_dict": ("cls", "serialized"),
+    "rasa.engine.graph:GraphSchema.from_dict": ("cls", "serialized_graph_schema"),
+}
+FROM_DICT = "rasa.engine.storage.storage:ModelMetadata.from_dict"
+
+# What the import system (and `inspect.getmodule`, which scans sys.modules) reads from a module
+# without using it: answered without running the module. Setting attributes never runs it either.
+_OWN = frozenset({"__spec__", "__name__", "__class__", "__dict__", "__loader__", "__package__",
+                  "__file__", "__cached__"})
+
+
+class DeferredModule(types.ModuleType):
+    """A module whose code has not run yet: it runs on the first read of any other attribute."""
+
+    def __getattribute__(self, attr: str) -> Any:
+        if attr not in _OWN:
+            _load(self)
+        return types.ModuleType.__getattribute__(self, attr)
+
+
+def _load(module: types.ModuleType) -> None:
+    """Runs the module's code once. Other threads wait until it has run; the thread running it
+    (a circular import inside the module) sees it as it is so far, as with a plain import."""
+    spec = object.__getattribute__(module, "__spec__")
+    state = spec.loader_state
+    with state["lock"]:
+        if object.__getattribute__(module, "__class__") is not DeferredModule or state["running"]:
+            return
+        state["running"] = True
+        loader = state["loader"]
+        # From here on the module is what a plain import would have made.
+        spec.loader = loader
+        object.__setattr__(module, "__loader__", loader)
+        try:
+            loader.exec_module(module)
+        finally:
+            object.__setattr__(module, "__class__", types.ModuleType)
+
+
+class _DeferringLoader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[types.ModuleType]:
+        return spec.loader_state["loader"].create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__class__ = DeferredModule
+
+
+class DeferringFinder(importlib.abc.MetaPathFinder):
+    """Finds the `DEFERRED` modules with the finders after it and defers running them."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = frozenset(names)
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if name not in self.names:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                    return spec
+                spec.loader_state = {"loader": spec.loader, "lock": threading.RLock(),
+                                     "running": False}
+                spec.loader = _DeferringLoader()
+                return spec
+        return None
+
+
+_finder: Optional[DeferringFinder] = None
+
+
+def missing_modules() -> list:
+    """The deferred modules that do not exist any more (checked without running them)."""
+    problems = []
+    for name in DEFERRED:
+        try:
+            found = importlib.util.find_spec(name)
+        except (ImportError, ValueError) as error:
+            found, name = None, f"{name} ({error})"
+        if found is None:
+            problems.append(f"{name}: module not found (perf/lean.py defers it)")
+    return problems
+
+
+def use_stdlib_distutils() -> None:
+    """setuptools' own switch, SETUPTOOLS_USE_DISTUTILS=stdlib, for this process.
+
+    Sanic (`from distutils.util import strtobool`) and sanic-cors (`LooseVersion`) import
+    distutils. setuptools installs an import hook (distutils-precedence.pth, at interpreter start)
+    that answers `import distutils` by importing all of setuptools and pkg_resources to serve its
+    own copy: `import sanic` took 1.5 s instead of 0.46 s (load average 7; ~0.3 s on a quiet
+    machine). Python 3.10's own distutils has the same `strtobool` and `LooseVersion`. The
+    variable also keeps setuptools, if something imports it later, from swapping distutils."""
+    os.environ["SETUPTOOLS_USE_DISTUTILS"] = "stdlib"
+    shim = sys.modules.get("_distutils_hack")
+    if shim is not None and "distutils" not in sys.modules:
+        shim.remove_shim()
+
+
+def install_import_hook() -> None:
+    """Defers `DEFERRED`; must come before anything imports them (perf/rasa_cli.py: first)."""
+    global _finder
+    use_stdlib_distutils()
+    if _finder is None:
+        already = [name for name in DEFERRED if name in sys.modules]
+        if already:
+            raise patching.RasaInternalsChanged(
+                f"perf.lean: {', '.join(already)} imported before perf.install(); "
+                "perf.install() must run before Rasa is imported")
+        _finder = DeferringFinder(DEFERRED)
+        sys.meta_path.insert(0, _finder)
+
+
+def uninstall_import_hook() -> None:
+    """Stops deferring further imports (modules already deferred load on first use as usual)."""
+    global _finder
+    if _finder is not None:
+        sys.meta_path.remove(_finder)
+        _finder = None
+
+
+def is_deferred(module: types.ModuleType) -> bool:
+    return object.__getattribute__(module, "__class__") is DeferredModule
+
+
+def loaded(name: str) -> bool:
+    """True if module `name` has run (a deferred module that never ran does not count)."""
+    module = sys.modules.get(name)
+    return module is not None and not is_deferred(module)
+
+
+# --- the training graph of a loaded model ---------------------------------------------------------
+
+def _graph_schema_class() -> type:
+    from rasa.engine.graph import GraphSchema
+
+    return GraphSchema
+
+
+class _DeferredGraphSchemaMixin:
+    """A GraphSchema read from a model's metadata whose nodes (and their classes) are resolved by
+    Rasa's own `GraphSchema.from_dict` on first access of `nodes`."""
+
+    def __init__(self, serialized: Dict[Text, Any]) -> None:
+        self.__dict__["_serialized"] = serialized
+
+    @property
+    def nodes(self) -> Dict[Text, Any]:
+        resolved = self.__dict__.get("_nodes")
+        if resolved is None:
+            graph_schema = _graph_schema_class()
+            resolved = graph_schema.from_dict(copy.deepcopy(self.__dict__["_serialized"])).nodes
+            self.__dict__["_nodes"] = resolved
+        return resolved
+
+    @nodes.setter
+    def nodes(self, value: Dict[Text, Any]) -> None:
+        self.__dict__["_nodes"] = value
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, _graph_schema_class()):
+            return self.nodes == other.nodes
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"DeferredGraphSchema({len(self.__dict__['_serialized'].get('nodes', {}))} nodes)"
+
+
+_deferred_schema_class: Optional[type] = None
+
+
+def deferred_graph_schema(serialized: Dict[Text, Any]) -> Any:
+    """A `GraphSchema` (subclass) whose nodes are resolved on first use."""
+    global _deferred_schema_class
+    if _deferred_schema_class is None:
+        _deferred_schema_class = type(
+            "DeferredGraphSchema", (_DeferredGraphSchemaMixin, _graph_schema_class()),
+            {"__hash__": None})
+    return _deferred_schema_class(serialized)
+
+
+def from_dict(cls: type, serialized: Dict[Text, Any]) -> Any:
+    """Rasa's `ModelMetadata.from_dict`, with the training graph resolved on first use."""
+    rasa_from_dict = patching.original(FROM_DICT)
+    metadata = rasa_from_dict.__func__(cls, {**serialized, "train_schema": {"nodes": {}}})
+    metadata.train_schema = deferred_graph_schema(serialized["train_schema"])
+    return metadata
+
+
+def install() -> None:
+    """The import hook (if not yet there) and the deferred training graph."""
+    install_import_hook()
+    patching.replace(FROM_DICT, classmethod(from_dict))
