@@ -122,8 +122,9 @@ bench-scaled: install train services
 	$(BIN)/python scripts/bench_scaled.py
 
 # Stock `rasa init` bot vs ours, side by side (BENCHMARKS.md). Slow (~10 min); not part of `make test`.
+# Prints the previous run's figures (results/bench.json) next to the new ones, then keeps the new.
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --previous results/bench.json --json results/bench.json
 
 # CPU per message of the Rasa server with each of perf/'s replacements of Rasa internals (~10 min).
 bench-levers: install train
