@@ -99,7 +99,7 @@ def check(names: Sequence[str] = PATCHES) -> List[str]:
     if "lean" in names:
         from perf import lean
 
-        problems += lean.missing_modules()
+        problems += lean.missing_modules() + lean.channels_init_changed()
     for target, params in replaced_attributes(names).items():
         problem = missing(target, params)
         if problem:

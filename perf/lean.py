@@ -17,6 +17,10 @@ each first import (BENCHMARKS.md, "Lean server"):
    Matplotlib (only used to draw evaluation plots).
 4. `rasa.engine.runner.dask` -> `import dask`: only `DaskGraphRunner.run` calls dask, and
    perf/graph_runner.py replaces it.
+5. Not TensorFlow, but as heavy at start: `rasa.core.channels` (imported by everything that names
+   a channel class) imports all 15 built-in channels and their SDKs (webexteamssdk, google-auth,
+   questionary/prompt_toolkit, slack_sdk...; ~0.6 s and ~28 MB), and `rasa.core.run` imports the
+   console channel (`from rasa.core.channels import console`), used only by `rasa shell`.
 
 What is done, the least that keeps each out:
 - 1, 3, 4: those three modules (`DEFERRED`) are *deferred*: `import x` binds a module object at
@@ -27,6 +31,12 @@ What is done, the least that keeps each out:
   is loaded then, on first use.
 - 2: `ModelMetadata.from_dict` (replaced) loads the prediction graph as Rasa does and the training
   graph on first access of its `nodes` (`DeferredGraphSchema`): same metadata, read later.
+- 5: the body of `rasa/core/channels/__init__.py` is replaced by one that gives the same names on
+  first use (`CHANNELS`, module `__getattr__`): the base classes at once, each built-in channel
+  class, `input_channel_classes` and `BUILTIN_CHANNELS` (a read-only mapping that imports a
+  channel's module when that channel is looked up) when read. Rasa's file is checked by its
+  SHA-256 at start: any change to it stops the server (perf.check()). The console channel module
+  is deferred like 1, 3, 4.
 
 Rasa's own switch for TensorFlow's threads and GPUs (`setup_tf_environment`) only imports it when
 its environment variables are set; they are not. tests/test_lean_server.py starts the server as
@@ -36,6 +46,8 @@ its environment variables are set; they are not. tests/test_lean_server.py start
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -43,12 +55,14 @@ import os
 import sys
 import threading
 import types
-from typing import Any, Dict, Optional, Sequence, Text
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
 from perf import patching
 
 # Modules whose code runs only when first used (see the module docstring).
-DEFERRED = ("rasa.utils.train_utils", "rasa.utils.plotting", "dask")
+DEFERRED = ("rasa.utils.train_utils", "rasa.utils.plotting", "dask", "rasa.core.channels.console")
 # The replaced internal, with the parameters the replacement expects.
 REPLACES = {
     "rasa.engine.storage.storage:ModelMetadata.from_dict": ("cls", "serialized"),
@@ -124,6 +138,117 @@ class DeferringFinder(importlib.abc.MetaPathFinder):
 _finder: Optional[DeferringFinder] = None
 
 
+# --- the channels package --------------------------------------------------------------------
+
+CHANNELS_PACKAGE = "rasa.core.channels"
+# SHA-256 of Rasa 3.6.21's rasa/core/channels/__init__.py, whose names CHANNELS serves.
+CHANNELS_INIT_SHA256 = "33637c7f3972a4b5528f5ad29268ec17c483b5e468e685cc312a8545a8d23746"
+# (name, module, class) of each built-in channel, in the order of Rasa's input_channel_classes.
+CHANNELS = (
+    ("cmdline", "console", "CmdlineInput"), ("facebook", "facebook", "FacebookInput"),
+    ("slack", "slack", "SlackInput"), ("telegram", "telegram", "TelegramInput"),
+    ("mattermost", "mattermost", "MattermostInput"), ("twilio", "twilio", "TwilioInput"),
+    ("twilio_voice", "twilio_voice", "TwilioVoiceInput"), ("rasa", "rasa_chat", "RasaChatInput"),
+    ("botframework", "botframework", "BotFrameworkInput"),
+    ("rocketchat", "rocketchat", "RocketChatInput"), ("callback", "callback", "CallbackInput"),
+    ("rest", "rest", "RestInput"), ("socketio", "socketio", "SocketIOInput"),
+    ("webexteams", "webexteams", "WebexTeamsInput"), ("hangouts", "hangouts", "HangoutsInput"),
+)
+_CHANNEL_MODULES = {cls: module for _, module, cls in CHANNELS}
+
+
+def _channel_class(cls: str) -> type:
+    module = importlib.import_module(f"{CHANNELS_PACKAGE}.{_CHANNEL_MODULES[cls]}")
+    return getattr(module, cls)
+
+
+class BuiltinChannels(Mapping):
+    """Rasa's `BUILTIN_CHANNELS` ({channel name: input channel class}), importing a channel's
+    module only when that channel is looked up (`name in` imports nothing)."""
+
+    def __init__(self) -> None:
+        self._classes = {name: cls for name, _, cls in CHANNELS}
+
+    def __getitem__(self, name: str) -> type:
+        return _channel_class(self._classes[name])
+
+    def __iter__(self):
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+    def __repr__(self) -> str:
+        return f"BuiltinChannels({list(self._classes)})"
+
+
+def _channels_getattr(name: str) -> Any:
+    package = sys.modules[CHANNELS_PACKAGE]
+    if name in _CHANNEL_MODULES:
+        value: Any = _channel_class(name)
+    elif name == "input_channel_classes":
+        value = [_channel_class(cls) for _, _, cls in CHANNELS]
+    elif name == "BUILTIN_CHANNELS":
+        value = BuiltinChannels()
+    else:
+        raise AttributeError(f"module {CHANNELS_PACKAGE!r} has no attribute {name!r}")
+    setattr(package, name, value)
+    return value
+
+
+class _ChannelsPackageLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[types.ModuleType]:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__loader__ = self.loader
+        module.__spec__.loader = self.loader
+        from rasa.core.channels.channel import (
+            CollectingOutputChannel, InputChannel, OutputChannel, UserMessage,
+        )
+
+        module.__dict__.update(
+            Text=Text, Dict=Dict, List=List, Type=Type, InputChannel=InputChannel,
+            OutputChannel=OutputChannel, UserMessage=UserMessage,
+            CollectingOutputChannel=CollectingOutputChannel, __getattr__=_channels_getattr)
+
+
+class ChannelsFinder(importlib.abc.MetaPathFinder):
+    """Finds `rasa.core.channels` as usual and runs the body above instead of its __init__.py."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if name != CHANNELS_PACKAGE:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                spec.loader = _ChannelsPackageLoader(spec.loader)
+                return spec
+        return None
+
+
+_channels_finder: Optional[ChannelsFinder] = None
+
+
+def channels_init_changed() -> list:
+    """[] if Rasa's rasa/core/channels/__init__.py is the one CHANNELS was written from."""
+    spec = importlib.util.find_spec(CHANNELS_PACKAGE) if CHANNELS_PACKAGE not in sys.modules \
+        else sys.modules[CHANNELS_PACKAGE].__spec__
+    try:
+        digest = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()
+    except (AttributeError, OSError, TypeError) as error:
+        return [f"{CHANNELS_PACKAGE}: cannot read its __init__.py ({error})"]
+    if digest != CHANNELS_INIT_SHA256:
+        return [f"{spec.origin}: changed (SHA-256 {digest[:12]}...); perf/lean.py serves its "
+                "names lazily (CHANNELS) and must be checked against it"]
+    return []
+
+
 def missing_modules() -> list:
     """The deferred modules that do not exist any more (checked without running them)."""
     problems = []
@@ -164,14 +289,21 @@ def install_import_hook() -> None:
                 "perf.install() must run before Rasa is imported")
         _finder = DeferringFinder(DEFERRED)
         sys.meta_path.insert(0, _finder)
+    global _channels_finder
+    if _channels_finder is None and CHANNELS_PACKAGE not in sys.modules:
+        _channels_finder = ChannelsFinder()
+        sys.meta_path.insert(0, _channels_finder)
 
 
 def uninstall_import_hook() -> None:
     """Stops deferring further imports (modules already deferred load on first use as usual)."""
-    global _finder
+    global _finder, _channels_finder
     if _finder is not None:
         sys.meta_path.remove(_finder)
         _finder = None
+    if _channels_finder is not None:
+        sys.meta_path.remove(_channels_finder)
+        _channels_finder = None
 
 
 def is_deferred(module: types.ModuleType) -> bool:

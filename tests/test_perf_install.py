@@ -183,6 +183,44 @@ def test_a_deferred_module_used_by_two_threads_at_once_runs_once(package):
     assert results == [84] * 4 and package.RUNS == ["heavy"]
 
 
+# --- the channels package, its names served on first use (perf/lean.py) ------------------------
+
+CHANNEL_NAMES = """
+    import json, sys
+    import rasa.core.channels as channels
+    from rasa.core.run import console  # as rasa/core/run.py imports it
+    before = sorted(m for m in ("slack_sdk", "webexteamssdk", "google.auth", "questionary")
+                    if m in sys.modules)
+    builtin = {name: [cls.__module__, cls.__name__] for name, cls in channels.BUILTIN_CHANNELS.items()}
+    classes = [[cls.__module__, cls.__name__] for cls in channels.input_channel_classes]
+    named = {name: getattr(channels, name).__name__ for name in
+             ("SlackInput", "RestInput", "UserMessage", "OutputChannel", "InputChannel",
+              "CollectingOutputChannel")}
+    print(json.dumps([before, builtin, classes, named, console.record_messages.__name__]))
+"""
+
+
+def test_channels_package_gives_rasas_names_on_first_use():
+    lean_result = python("import perf; perf.install(server=True)\n" + textwrap.dedent(CHANNEL_NAMES))
+    rasa_result = python(CHANNEL_NAMES)
+    assert lean_result.returncode == 0, lean_result.stderr[-3000:]
+    assert rasa_result.returncode == 0, rasa_result.stderr[-3000:]
+    lean_before, *lean_names = json.loads(lean_result.stdout.strip().splitlines()[-1])
+    rasa_before, *rasa_names = json.loads(rasa_result.stdout.strip().splitlines()[-1])
+    assert lean_names == rasa_names
+    assert len(lean_names[0]) == 15 and lean_names[0]["rest"][1] == "RestInput"
+    assert rasa_before == ["google.auth", "questionary", "slack_sdk", "webexteamssdk"]
+    assert lean_before == []  # nothing imported until a channel is looked up
+
+
+def test_a_changed_channels_package_is_refused(monkeypatch):
+    assert lean.channels_init_changed() == []
+    monkeypatch.setattr(lean, "CHANNELS_INIT_SHA256", "0" * 64)
+    problems = perf.check(["lean"])
+    assert len(problems) == 1
+    assert "rasa/core/channels/__init__.py: changed" in problems[0]
+
+
 # --- the model's training graph, read on first use (perf/lean.py) -----------------------------
 
 def model_metadata() -> dict:
