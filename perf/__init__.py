@@ -4,8 +4,9 @@ benchmarks and the Docker image start Rasa) before Rasa is imported. Nothing in 
 changes Rasa by being imported.
 
 Replacements of Rasa internals, for the server commands (`run`, `shell`):
-- `lean` (perf/lean.py): TensorFlow, Matplotlib and dask are not imported (modules deferred to
-  their first use, the model's training graph read on first use);
+- `lean` (perf/lean.py): TensorFlow, Matplotlib, dask and the SDKs of unused built-in channels
+  are not imported (modules deferred to their first use, the model's training graph and the
+  channels package's names read on first use);
 - `validation` (perf/action_validation.py): the action server's answer checked by a compiled
   validator;
 - `session` (perf/action_session.py): one kept-alive HTTP session per endpoint;
