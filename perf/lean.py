@@ -1,6 +1,7 @@
-"""Keeps TensorFlow, Matplotlib and dask out of the Rasa server: nothing in config.yml calls them.
+"""Keeps TensorFlow, Matplotlib, dask and unused channel SDKs out of the Rasa server.
 
-Rasa 3.6 imports them whatever the pipeline (~290 MB and ~4 s of a `rasa run` with this model).
+Nothing in config.yml calls them; Rasa 3.6 imports them whatever the pipeline (TensorFlow alone:
++317 MB and ~4-5 s of CPU at start).
 The import chains, found with `python -X importtime` and an import hook that prints the stack of
 each first import (BENCHMARKS.md, "Lean server"):
 
@@ -23,7 +24,7 @@ each first import (BENCHMARKS.md, "Lean server"):
    console channel (`from rasa.core.channels import console`), used only by `rasa shell`.
 
 What is done, the least that keeps each out:
-- 1, 3, 4: those three modules (`DEFERRED`) are *deferred*: `import x` binds a module object at
+- 1, 3, 4: those modules (`DEFERRED`) are *deferred*: `import x` binds a module object at
   once but runs the module's code only when one of its attributes is first read, exactly as it
   would have run at import (importlib's LazyLoader, made safe for a module imported from several
   places on Python 3.10, where each `import` of an already-imported module reads its `__spec__`).
@@ -38,8 +39,10 @@ What is done, the least that keeps each out:
   SHA-256 at start: any change to it stops the server (perf.check()). The console channel module
   is deferred like 1, 3, 4.
 
-Rasa's own switch for TensorFlow's threads and GPUs (`setup_tf_environment`) only imports it when
-its environment variables are set; they are not. tests/test_lean_server.py starts the server as
+Also: Python's own distutils instead of setuptools' copy (`use_stdlib_distutils`, setuptools' own
+switch); skops' trusted types are perf/skops_types.py. Rasa's own switch for TensorFlow's threads
+and GPUs (`setup_tf_environment`) only imports it when its environment variables are set; they
+are not. tests/test_lean_server.py starts the server as
 `make run` does and checks that none of these modules is loaded after answering.
 """
 
