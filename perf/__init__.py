@@ -31,6 +31,7 @@ file made once per installation (perf/skops_types.py; skops' internals, not Rasa
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -125,10 +126,12 @@ def install(server: bool = True) -> Tuple[str, ...]:
         from perf import lean
 
         # Before anything below imports Rasa's modules (which would import what it defers).
+        lean.pause_garbage_collection()
         lean.install_import_hook()
     problems = check(names)
     if problems:
         restore()
+        gc.enable()
         raise RasaInternalsChanged(
             "perf/ cannot install its replacements of Rasa internals:\n  - "
             + "\n  - ".join(problems)

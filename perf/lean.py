@@ -49,6 +49,7 @@ are not. tests/test_lean_server.py starts the server as
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import importlib
 import importlib.abc
@@ -67,9 +68,11 @@ from perf import patching
 # Modules whose code runs only when first used (see the module docstring).
 DEFERRED = ("rasa.utils.train_utils", "rasa.utils.plotting", "dask", "rasa.core.channels.console")
 # The replaced internal, with the parameters the replacement expects.
+LOAD_AGENT_ON_START = "rasa.core.run:load_agent_on_start"
 REPLACES = {
     "rasa.engine.storage.storage:ModelMetadata.from_dict": ("cls", "serialized"),
     "rasa.engine.graph:GraphSchema.from_dict": ("cls", "serialized_graph_schema"),
+    LOAD_AGENT_ON_START: ("model_path", "endpoints", "remote_storage", "app", "loop"),
 }
 FROM_DICT = "rasa.engine.storage.storage:ModelMetadata.from_dict"
 
@@ -377,7 +380,31 @@ def from_dict(cls: type, serialized: Dict[Text, Any]) -> Any:
     return metadata
 
 
+# --- no garbage collection while the server starts -----------------------------------------------
+
+def pause_garbage_collection() -> None:
+    """Python's cyclic garbage collector off until the model is loaded (`install()` turns it back
+    on). Starting the server creates ~2 million objects that all live on (modules, the model);
+    each full collection on the way walks all of them again: about a third of the start's CPU
+    (BENCHMARKS.md, "Lean server"). Reference counting still frees everything else meanwhile."""
+    gc.disable()
+
+
+async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+    """Rasa's `load_agent_on_start` (the server's start-up listener that loads the model), then the
+    collector back on, with what start-up built frozen (`gc.freeze()`: moved out of the
+    collector's way for good, as after a fork), so the first full collection does not walk it
+    during a user's message."""
+    try:
+        return await patching.original(LOAD_AGENT_ON_START)(*args, **kwargs)
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def install() -> None:
-    """The import hook (if not yet there) and the deferred training graph."""
+    """The import hook (if not yet there), the deferred training graph and the collector back on
+    once the model is loaded."""
     install_import_hook()
     patching.replace(FROM_DICT, classmethod(from_dict))
+    patching.replace(LOAD_AGENT_ON_START, load_agent_on_start)

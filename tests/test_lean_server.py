@@ -78,5 +78,7 @@ def test_answers_without_tensorflow(server):
     assert any("sklearn" in lib for lib in libraries)
 
     modules = imported_modules(server.workdir / "rasa.log")
-    assert "rasa.core.run" in modules and "skops.io" in modules  # the log is complete
+    # The log works (it lists `import` statements; importlib.import_module, e.g. Rasa loading a
+    # graph component by name, is not logged, but what that module imports is).
+    assert "rasa.server" in modules and "skops.io" in modules
     assert sorted(m for m in NOT_LOADED if m in modules) == []
