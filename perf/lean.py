@@ -40,7 +40,8 @@ What is done, the least that keeps each out:
   is deferred like 1, 3, 4.
 
 Also: Python's own distutils instead of setuptools' copy (`use_stdlib_distutils`, setuptools' own
-switch); skops' trusted types are perf/skops_types.py. Rasa's own switch for TensorFlow's threads
+switch); no cyclic garbage collection until the model is loaded (`pause_garbage_collection`,
+`load_agent_on_start`); skops' trusted types are perf/skops_types.py. Rasa's own switch for TensorFlow's threads
 and GPUs (`setup_tf_environment`) only imports it when its environment variables are set; they
 are not. tests/test_lean_server.py starts the server as
 `make run` does and checks that none of these modules is loaded after answering.
