@@ -126,20 +126,22 @@ class DeferringFinder(importlib.abc.MetaPathFinder):
         self.names = frozenset(names)
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
-        if name not in self.names:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
+        spec = _spec_from_others(self, name, path, target) if name in self.names else None
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader_state = {"loader": spec.loader, "lock": threading.RLock(), "running": False}
+        spec.loader = _DeferringLoader()
+        return spec
+
+
+def _spec_from_others(me: Any, name: str, path: Any, target: Any) -> Optional[importlib.machinery.ModuleSpec]:
+    """The spec the finders after `me` on sys.meta_path give for `name`."""
+    for finder in sys.meta_path:
+        if finder is not me and hasattr(finder, "find_spec"):
             spec = finder.find_spec(name, path, target)
             if spec is not None:
-                if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-                    return spec
-                spec.loader_state = {"loader": spec.loader, "lock": threading.RLock(),
-                                     "running": False}
-                spec.loader = _DeferringLoader()
                 return spec
-        return None
+    return None
 
 
 _finder: Optional[DeferringFinder] = None
@@ -227,16 +229,10 @@ class ChannelsFinder(importlib.abc.MetaPathFinder):
     """Finds `rasa.core.channels` as usual and runs the body above instead of its __init__.py."""
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
-        if name != CHANNELS_PACKAGE:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                spec.loader = _ChannelsPackageLoader(spec.loader)
-                return spec
-        return None
+        spec = _spec_from_others(self, name, path, target) if name == CHANNELS_PACKAGE else None
+        if spec is not None:
+            spec.loader = _ChannelsPackageLoader(spec.loader)
+        return spec
 
 
 _channels_finder: Optional[ChannelsFinder] = None
