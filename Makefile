@@ -11,9 +11,12 @@ BIN := $(VENV)/bin
 # never used here); installed, it costs the Rasa server 64 MB of memory (BENCHMARKS.md).
 NOT_INSTALLED := jax jaxlib ml_dtypes
 space := $(subst ,, )
-# Rasa through perf/rasa_cli.py: the same CLI, with skops imported before TensorFlow (faster start).
+# Rasa through perf/rasa_cli.py: the same CLI, with perf.install() first (perf/__init__.py: checked
+# replacements of Rasa internals for the server, no TensorFlow in it; skops' cached trusted types).
 RASA := $(BIN)/python -m perf.rasa_cli
 INSTALLED := $(VENV)/.installed
+# skops' trusted type lists, computed once per installation (perf/skops_types.py).
+SKOPS_TYPES := $(VENV)/share/iom/skops-trusted-types.json
 MODEL_STAMP := models/.trained
 # The chat page's widget (rasa-webchat), installed from web/package-lock.json.
 NODE_STAMP := web/node_modules/.installed
@@ -36,7 +39,10 @@ help:
 	@echo "make purge / make forget SENDER=<id> - delete old conversations / one conversation"
 	@echo "make install / make train - building blocks"
 
-install: $(INSTALLED) $(NODE_STAMP) system-deps
+install: $(INSTALLED) $(SKOPS_TYPES) $(NODE_STAMP) system-deps
+
+$(SKOPS_TYPES): $(INSTALLED) perf/skops_types.py
+	@$(BIN)/python -m perf.skops_types > /dev/null
 
 $(NODE_STAMP): web/package.json web/package-lock.json
 	@command -v npm > /dev/null || { echo "npm is needed for the chat page's widget (install Node.js 18+)"; exit 1; }
@@ -56,7 +62,7 @@ $(INSTALLED): requirements.lock
 
 train: $(MODEL_STAMP)
 
-$(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS)
+$(MODEL_STAMP): $(INSTALLED) $(TRAIN_INPUTS) | $(SKOPS_TYPES)
 	@mkdir -p models
 	@echo "Training (log: models/train.log)..."
 	@start=$$(date +%s); \
@@ -118,8 +124,9 @@ bench-scaled: install train services
 	$(BIN)/python scripts/bench_scaled.py
 
 # Stock `rasa init` bot vs ours, side by side (BENCHMARKS.md). Slow (~10 min); not part of `make test`.
+# Prints the previous run's figures (results/bench.json) next to the new ones, then keeps the new.
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --previous results/bench.json --json results/bench.json
 
 # CPU per message of the Rasa server with each of perf/'s replacements of Rasa internals (~10 min).
 bench-levers: install train

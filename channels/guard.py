@@ -39,7 +39,6 @@ import re
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
 
 import throttle
@@ -67,10 +66,10 @@ def _env_number(name: str, default: float, kind: type = float) -> Any:
 
 
 MAX_MESSAGE_CHARS: int = _env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
+# perf.install() (the one entry point for replacements of Rasa internals) sets Rasa's
+# rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT to this: RemoteAction.run passes it as the
+# aiohttp timeout of every custom action call; it is the only knob for that timeout.
 ACTION_TIMEOUT: float = _env_number("IOM_ACTION_TIMEOUT", 5.0)
-# Rasa 3.6 reads this module constant on every custom action call (RemoteAction.run passes it as
-# the aiohttp timeout); it is the only knob for that timeout.
-rasa_action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
 
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()

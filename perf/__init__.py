@@ -1,19 +1,52 @@
-"""Speed-ups for the Rasa server that live outside Rasa's own code (see BENCHMARKS.md).
+"""Speed-ups for the Rasa server that live outside Rasa's own code (see BENCHMARKS.md), and the one
+place that installs them: `install()`, called by perf/rasa_cli.py (how `make run`, the tests, the
+benchmarks and the Docker image start Rasa) before Rasa is imported. Nothing in perf/ or channels/
+changes Rasa by being imported.
 
-`install()` puts in place the replacements of Rasa internals that do the same work with less
-CPU: the action server response check (`validation`: perf/action_validation.py), one pooled
-HTTP session per endpoint (`session`: perf/action_session.py) and the graph runner (`runner`:
-perf/graph_runner.py). perf.tracker_store calls it on import, since that module is what
-endpoints.yml makes the Rasa server load.
+Replacements of Rasa internals, for the server commands (`run`, `shell`):
+- `lean` (perf/lean.py): TensorFlow, Matplotlib, dask and the SDKs of unused built-in channels
+  are not imported (modules deferred to their first use, the model's training graph and the
+  channels package's names read on first use);
+- `validation` (perf/action_validation.py): the action server's answer checked by a compiled
+  validator;
+- `session` (perf/action_session.py): one kept-alive HTTP session per endpoint;
+- `runner` (perf/graph_runner.py): the model's graph run without dask;
+- always: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
+  (300 s), becomes IOM_ACTION_TIMEOUT (channels/guard.py, default 5 s).
+`IOM_PERF_PATCHES` chooses among the first four, for measuring each one: unset or `all` = every
+one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
 
-`IOM_PERF_PATCHES` chooses them, for measuring each one: unset or `all` = every one, `0` or
-`none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
+Checked at start, before anything is replaced: the installed Rasa is a version these replacements
+were checked against (`RASA_VERSIONS`), and every replaced attribute exists and takes the
+parameters its replacement expects. Otherwise `install()` raises `RasaInternalsChanged`, listing
+each problem, and perf/rasa_cli.py refuses to start: after an upgrade that renamed a function, a
+replacement would otherwise be an attribute nobody calls, and the server would silently run
+without it (or with Rasa's 300 s timeout).
+
+For every command that loads a model, `install()` also serves skops' trusted type lists from a
+file made once per installation (perf/skops_types.py; skops' internals, not Rasa's).
+
+`restore()` puts Rasa's originals back (tests that install replacements call it afterwards).
 """
 
-import os
+from __future__ import annotations
 
-PATCHES = ("validation", "session", "runner")
-_installed = False
+import gc
+import importlib.metadata
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from perf.patching import RasaInternalsChanged, missing, replace, restore_all
+
+__all__ = ["PATCHES", "RASA_VERSIONS", "RasaInternalsChanged", "check", "chosen", "install",
+           "restore"]
+
+PATCHES = ("validation", "session", "runner", "lean")
+# Versions of Rasa whose internals the replacements were read and tested against.
+RASA_VERSIONS = ("3.6.21",)
+ACTION_TIMEOUT = "rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT"
+
+_installed: Optional[Tuple[str, ...]] = None
 
 
 def chosen(setting: str) -> tuple:
@@ -29,14 +62,96 @@ def chosen(setting: str) -> tuple:
     return names
 
 
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    from perf import action_session, action_validation, graph_runner
+def _module(name: str):
+    from perf import action_session, action_validation, graph_runner, lean
 
-    modules = {"validation": action_validation, "session": action_session,
-               "runner": graph_runner}
-    for name in chosen(os.environ.get("IOM_PERF_PATCHES", "all")):
-        modules[name].install()
-    _installed = True
+    return {"validation": action_validation, "session": action_session, "runner": graph_runner,
+            "lean": lean}[name]
+
+
+def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
+    """Every attribute of Rasa the chosen replacements (and the action timeout) replace, with the
+    parameters each replacement expects (None: not a function)."""
+    targets: Dict[str, Optional[Tuple[str, ...]]] = {ACTION_TIMEOUT: None}
+    for name in names:
+        targets.update(_module(name).REPLACES)
+    return targets
+
+
+def _unimportable(names: Sequence[str]) -> List[str]:
+    """perf's modules that cannot even be imported (they import names from Rasa's modules)."""
+    problems = []
+    for name in names:
+        try:
+            _module(name)
+        except (ImportError, AttributeError) as error:
+            problems.append(f"perf's '{name}' replacement cannot be imported: {error!r}")
+    return problems
+
+
+def check(names: Sequence[str] = PATCHES) -> List[str]:
+    """What is wrong with Rasa for these replacements: [] when they can all be installed."""
+    version = importlib.metadata.version("rasa")
+    if version not in RASA_VERSIONS:
+        return [f"Rasa {version} is installed; perf/ replaces internals of Rasa "
+                f"{', '.join(RASA_VERSIONS)} only"]
+    problems = _unimportable(names)
+    if problems:
+        return problems
+    if "lean" in names:
+        from perf import lean
+
+        problems += lean.missing_modules() + lean.channels_init_changed()
+    for target, params in replaced_attributes(names).items():
+        problem = missing(target, params)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def install(server: bool = True) -> Tuple[str, ...]:
+    """The one entry point. `server`: the Rasa server commands (`run`, `shell`) get the
+    replacements of Rasa internals; every command gets skops' cached trusted types. Returns the
+    replacements installed. Raises RasaInternalsChanged (nothing replaced) if a check fails."""
+    global _installed
+    from perf import skops_types
+
+    skops_types.install()
+    if not server:
+        return ()
+    if _installed is not None:
+        return _installed
+    names = chosen(os.environ.get("IOM_PERF_PATCHES", "all"))
+    if "lean" in names:
+        from perf import lean
+
+        # Before anything below imports Rasa's modules (which would import what it defers).
+        lean.pause_garbage_collection()
+        lean.install_import_hook()
+    problems = check(names)
+    if problems:
+        restore()
+        gc.enable()
+        raise RasaInternalsChanged(
+            "perf/ cannot install its replacements of Rasa internals:\n  - "
+            + "\n  - ".join(problems)
+            + "\nCheck each replacement against the installed Rasa (perf/__init__.py lists "
+            "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
+    for name in names:
+        _module(name).install()
+    from channels.guard import ACTION_TIMEOUT as seconds
+
+    replace(ACTION_TIMEOUT, seconds)
+    _installed = names
+    return names
+
+
+def restore() -> None:
+    """Rasa's own code again: every replaced attribute restored, import hooks removed."""
+    global _installed
+    from perf import lean, skops_types
+
+    restore_all()
+    lean.uninstall_import_hook()
+    skops_types.uninstall()
+    _installed = None

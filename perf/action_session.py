@@ -31,15 +31,24 @@ import aiohttp
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
+from perf import patching
+
 logger = logging.getLogger(__name__)
+
+SESSION = "rasa.utils.endpoints:EndpointConfig.session"
+REQUEST = "rasa.utils.endpoints:EndpointConfig.request"
+REPLACES = {
+    SESSION: ("self",),
+    REQUEST: ("self", "method", "subpath", "content_type", "compress", "kwargs"),
+}
 
 IDLE_SECONDS = 2.0
 _SESSION = "_iom_session"
 _OPEN: "weakref.WeakSet[aiohttp.ClientSession]" = weakref.WeakSet()
-_installed = False
+_closer_registered = False
 # Errors that mean "the connection was gone before the server answered".
 _STALE_CONNECTION = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-_rasa_request = EndpointConfig.request
+_rasa_request: Any = None  # Rasa's own EndpointConfig.request, set by install()
 
 
 def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -104,9 +113,10 @@ def _close_all() -> None:
 
 def install() -> None:
     """Makes every `EndpointConfig` of this process keep its session (and retry as above)."""
-    global _installed
-    if not _installed:
-        EndpointConfig.session = session
-        EndpointConfig.request = request
+    global _closer_registered, _rasa_request
+    _rasa_request = patching.original(REQUEST)
+    patching.replace(SESSION, session)
+    patching.replace(REQUEST, request)
+    if not _closer_registered:
         atexit.register(_close_all)
-        _installed = True
+        _closer_registered = True

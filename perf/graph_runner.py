@@ -18,7 +18,7 @@ computes, per set of targets, the nodes needed and a dependency order once, then
 Node order: dependencies first, then the node (depth-first over `needs` in their declared order).
 Rasa's prediction graphs are chains for NLU and independent branches for the policies; no two
 independent branches write to the same object, so any dependency order gives the same result
-(tests/test_perf_graph_runner.py compares both runners on the trained model).
+(tests/test_perf_patches.py compares both runners on the trained model).
 """
 
 from __future__ import annotations
@@ -29,14 +29,19 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
+from perf import patching
+
 logger = logging.getLogger(__name__)
+
+RUN = "rasa.engine.runner.dask:DaskGraphRunner.run"
+REPLACES = {RUN: ("self", "inputs", "targets")}
 
 # (node name, node, names of its needs in declared order)
 Plan = List[Tuple[Text, Any, Tuple[Text, ...]]]
 
 _PLANS = "_iom_plans"
-_installed = False
-_dask_run = DaskGraphRunner.run
+# Rasa's own `run`, kept for comparisons (None if missing: perf.check() reports that at start).
+_dask_run = getattr(DaskGraphRunner, "run", None) and patching.original(RUN)
 
 
 def _plan(runner: DaskGraphRunner, targets: Tuple[Text, ...]) -> Plan:
@@ -95,10 +100,7 @@ def run(
 
 def install() -> None:
     """Makes every `DaskGraphRunner` of this process use `run` above."""
-    global _installed
-    if not _installed:
-        DaskGraphRunner.run = run
-        _installed = True
+    patching.replace(RUN, run)
 
 
 def dask_run(runner: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,

@@ -1,30 +1,34 @@
 """Rasa's command line, started faster: `python -m perf.rasa_cli run ...` = `rasa run ...`.
 
-1. skops first. Rasa 3.6.21 saves and loads the intent classifier with skops. Importing
-   `skops.io` builds its lists of trusted types by looking up ~400 NumPy/SciPy ufuncs in every
-   loaded module (`whichmodule`). Inside `rasa run` that import comes after TensorFlow has loaded
-   ~5,400 modules, some of them lazy loaders that import more on each look-up: 8.4 s and +21 MB
-   (BENCHMARKS.md). Imported before Rasa, with ~1,400 modules loaded, it takes 2.1 s and yields
-   the same trusted types (checked: identical lists). The action server (`run actions`) never
-   loads a model, so it skips this.
-2. The server commands (`run`, `shell`) get perf's replacements of Rasa internals
-   (perf/__init__.py) whatever the tracker store, e.g. deploy/endpoints.yml's PostgreSQL store.
+Before Rasa is imported it calls `perf.install()` (perf/__init__.py), the one place that installs
+perf's replacements of Rasa internals:
+- the server commands (`run`, `shell`) get all of them, each checked first: if the installed Rasa
+  is not a version they were checked against, or an attribute they replace is missing or changed,
+  it prints what is wrong and exits with status 1 instead of starting without them. Among them:
+  TensorFlow, Matplotlib and dask are not imported (perf/lean.py);
+- every command that loads a model (all but `run actions`) gets skops' trusted type lists from a
+  file made once per installation (perf/skops_types.py) instead of computing them at each start.
 
-Everything else is Rasa's own `main()` with the same arguments; plain `rasa ...` still works,
-only slower to start.
+Everything else is Rasa's own `main()` with the same arguments. Plain `rasa ...` still works, with
+Rasa's own code throughout: TensorFlow loaded, a slower start, and Rasa's 300 s timeout for the
+action server instead of IOM_ACTION_TIMEOUT.
 """
 
 import sys
 
 ACTION_SERVER = sys.argv[1:3] == ["run", "actions"]
-if not ACTION_SERVER:
-    import skops.io  # noqa: F401  (before Rasa: see the docstring)
+SERVER = sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER
+
+if __name__ == "__main__" and not ACTION_SERVER:
+    import perf
+
+    try:
+        perf.install(server=SERVER)
+    except perf.RasaInternalsChanged as error:
+        print(f"Not starting: {error}", file=sys.stderr)
+        sys.exit(1)
 
 from rasa.__main__ import main  # noqa: E402
 
 if __name__ == "__main__":
-    if sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER:
-        import perf
-
-        perf.install()
     main()

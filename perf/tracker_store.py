@@ -69,13 +69,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-import perf
-
 logger = logging.getLogger(__name__)
-
-# The other speed-ups (perf/__init__.py). Done here because this module is what endpoints.yml
-# makes the Rasa server import.
-perf.install()
 
 # Attribute set on trackers handed out by `retrieve()`: number of their events already stored.
 _STORED = "_perf_window_stored_events"

@@ -22,8 +22,10 @@ Measured through the REST channel: latency p50/p95/p99 and throughput with 1 and
 users (6-turn conversations: for ours a French/English mix of real questions, for the stock bot
 its own greet/mood sentences), latency around turn 5 and turn 200 of one long conversation
 (median of turns 3-7 and 196-200), resident memory (RSS, process plus children: peak `VmHWM` and
-current after the load), time from process start to the first answer, training time. Every loop
-is bounded in count and in time. Prints a table with ratios and the targets of issue 5.
+current after the load; and after the first 200 messages), time from process start to the first
+answer, training time. Every loop is bounded in count and in time. Prints a table with ratios, the
+previous run's figures next to them (`--previous`, the file an earlier run wrote with `--json`;
+`make bench` keeps results/bench.json), and the targets of issues 5 and 15.
 """
 
 from __future__ import annotations
@@ -268,7 +270,12 @@ class Bot:
                                                     first_text)
         self.results["rss_idle"] = memory_mb(self.rasa.pid)[0]
         print(f"[{self.name}] first answer after {self.results['first_answer']:.1f}s", flush=True)
-        asyncio.run(load(self.url, self.conversations, 2, 1, 30, f"{self.name}-warm", self.strict))
+        # 200 messages in all (one user, 6-turn conversations), then the memory: issue 15's figure.
+        warm = asyncio.run(load(self.url, self.conversations, 1, -(-199 // 6), 120,
+                                f"{self.name}-warm", self.strict))
+        self.results["rss_200"] = memory_mb(self.rasa.pid)[0]
+        print(f"[{self.name}] RSS after {warm['messages'] + 1} messages: "
+              f"{self.results['rss_200']:.0f} MB", flush=True)
 
     def load_round(self, index: int, args: argparse.Namespace) -> None:
         one = asyncio.run(load(self.url, self.conversations, 1, args.conversations_1,
@@ -412,7 +419,7 @@ def machine() -> str:
 
 
 def report(stock: Dict[str, float], ours: Dict[str, float], per_round: List[Tuple[float, float]],
-           args: argparse.Namespace) -> bool:
+           args: argparse.Namespace, previous: Optional[Dict] = None) -> bool:
     n = args.users
     rows = [
         # label, key, unit, "higher is better"
@@ -426,6 +433,7 @@ def report(stock: Dict[str, float], ours: Dict[str, float], per_round: List[Tupl
         (f"throughput, {n} users", "un_throughput", "msg/s", True),
         ("latency turn 5 (long conv.)", "turn5", "ms", False),
         ("latency turn 200 (long conv.)", "turn200", "ms", False),
+        ("Rasa server RSS after 200 messages", "rss_200", "MB", False),
         ("Rasa server RSS after load", "rss", "MB", False),
         ("Rasa server RSS peak", "rss_peak", "MB", False),
         ("action server RSS after load", "actions_rss", "MB", False),
@@ -443,13 +451,27 @@ def report(stock: Dict[str, float], ours: Dict[str, float], per_round: List[Tupl
             return f"{value:.3f}"
         return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
 
-    lines = ["| metric | stock `rasa init` | ours | ours vs stock |", "|---|---:|---:|---:|"]
+    def ratio(a: Optional[float], b: Optional[float], higher: bool) -> str:
+        if not (a and b):
+            return "n/a"
+        return f"{b / a:.1f}x" if higher else f"{a / b:.1f}x better" if b < a else f"{b / a:.2f}x worse"
+
+    # The previous run's figures (--previous: the JSON an earlier run wrote with --json).
+    old = (previous or {}).get("ours", {})
+    old_stock = (previous or {}).get("stock", {})
+    header = "| metric | stock `rasa init` | ours | ours vs stock |"
+    if previous:
+        header += " previous run: stock | ours | ours vs stock |"
+    lines = [header, "|---|---:|---:|---:|" + ("---:|---:|---:|" if previous else "")]
     for label, key, unit, higher in rows:
         a, b = stock.get(key), ours.get(key)
-        ratio = "n/a"
-        if a and b:
-            ratio = f"{b / a:.1f}x" if higher else f"{a / b:.1f}x better" if b < a else f"{b / a:.2f}x worse"
-        lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |")
+        line = f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio(a, b, higher)} |"
+        if previous:
+            pa, pb = old_stock.get(key), old.get(key)
+            line += f" {fmt(pa, unit)} | {fmt(pb, unit)} | {ratio(pa, pb, higher)} |"
+        lines.append(line)
+    if previous:
+        lines.append(f"\n(previous run: {previous.get('date', '?')}, {previous.get('machine', '?')})")
     print("\n" + "\n".join(lines))
     if per_round:
         print(f"\nEach round ({n} users, ours vs stock): " + "; ".join(
@@ -477,10 +499,16 @@ def report(stock: Dict[str, float], ours: Dict[str, float], per_round: List[Tupl
     for lang in ("en", "fr", "es"):
         value = ours.get(f"holdout_{lang}", 0)
         checks.append((f"hold-out accuracy {lang} >= 0.90", value >= 0.90, f"{value:.3f}"))
-    print("\nTargets (issue 5):")
-    for label, ok, figure in checks:
-        print(f"  [{'ok' if ok else 'MISSED'}] {label}: {figure}")
-    return all(ok for _, ok, _ in checks)
+    lean = [
+        ("first answer within 3 s", ours["first_answer"] <= 3, f"{ours['first_answer']:.1f} s"),
+        ("Rasa server <= 250 MB RSS after 200 messages", ours["rss_200"] <= 250,
+         f"{ours['rss_200']:.0f} MB"),
+    ]
+    for title, group in (("issue 5", checks), ("issue 15, lean server", lean)):
+        print(f"\nTargets ({title}):")
+        for label, ok, figure in group:
+            print(f"  [{'ok' if ok else 'MISSED'}] {label}: {figure}")
+    return all(ok for _, ok, _ in checks + lean)
 
 
 def main() -> int:
@@ -508,16 +536,23 @@ def main() -> int:
                              "without the SQL store; ours then has no perf/ module)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--previous", help="a file written by --json in an earlier run: its "
+                        "figures are printed next to this run's (make bench: results/bench.json)")
     args = parser.parse_args()
+    previous = None
+    if args.previous and Path(args.previous).exists():
+        previous = json.loads(Path(args.previous).read_text())
 
     print("Machine:", machine(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="iom-bench-"))
     try:
         stock, ours, per_round = run_bench(work, args)
-        ok = report(stock, ours, per_round, args)
+        ok = report(stock, ours, per_round, args, previous)
         if args.json:
-            Path(args.json).write_text(json.dumps({"machine": machine(), "stock": stock,
-                                                   "ours": ours, "rounds": per_round}, indent=1))
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(
+                {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "stock": stock,
+                 "ours": ours, "rounds": per_round}, indent=1))
     finally:
         if args.keep:
             print(f"kept {work}")

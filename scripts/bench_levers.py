@@ -28,6 +28,13 @@ from bench import (  # noqa: E402
 SETTINGS = ["none", "validation", "validation,session", "validation,runner", "all"]
 
 
+def patches(setting: str) -> str:
+    """IOM_PERF_PATCHES for a row: every row runs the lean server (perf/lean.py: no TensorFlow
+    loaded, which changes start-up and memory, not the work per message), so that rows differ
+    only by the replacements named."""
+    return "all" if setting == "all" else "lean" if setting == "none" else f"lean,{setting}"
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -45,7 +52,7 @@ def measure(setting: str, work: Path, actions_port: int, args: argparse.Namespac
     rasa = spawn([str(BIN / "python"), "-m", "perf.rasa_cli", "run", "--model",
                   str(ROOT / "models" / "iom.tar.gz"), "--endpoints", str(endpoints),
                   "--credentials", str(work / "credentials.yml"), "--interface", HOST,
-                  "--port", str(port)], ROOT, log, {"IOM_PERF_PATCHES": setting})
+                  "--port", str(port)], ROOT, log, {"IOM_PERF_PATCHES": patches(setting)})
     url = f"http://{HOST}:{port}"
     try:
         first_answer(url, rasa, time.monotonic(), log, "Bonjour")

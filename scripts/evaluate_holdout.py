@@ -123,7 +123,9 @@ def holdout_overlaps(folder: Path = HOLDOUT, training_folder: Path = TRAINING_DA
 
 
 async def evaluate(model: str, folder: Path):
-    import skops.io  # noqa: F401  (before Rasa, as perf/rasa_cli.py does: loads the model faster)
+    import perf
+
+    perf.install(server=False)  # skops' trusted types, as perf/rasa_cli.py: loads the model faster
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)

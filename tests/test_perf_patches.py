@@ -1,6 +1,7 @@
 """perf/ and components/ replace pieces of Rasa to save CPU; each must give what Rasa's own code
 gives. Compared on the trained model (models/iom.tar.gz) and the hold-out sentences, and, for the
-HTTP session, against real HTTP servers on 127.0.0.1."""
+HTTP session, against real HTTP servers on 127.0.0.1. Every test gets Rasa's own code back
+afterwards (the `rasa_restored` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ from components.sentence_featurizer import SentenceCountVectorsFeaturizer
 from perf import action_session, action_validation, graph_runner
 from scripts.evaluate_holdout import load_examples
 from tests.servers import MODEL, ROOT
+
+pytestmark = pytest.mark.usefixtures("rasa_restored")
 
 HOLDOUT = [
     text
@@ -194,6 +197,47 @@ def our_verdict(response):
 def test_action_response_validation_agrees_with_jsonschema(response):
     action_validation.install()
     assert our_verdict(copy.deepcopy(response)) == rasa_verdict(copy.deepcopy(response))
+
+
+class AlwaysSays:
+    """Stands in for jsonschema-rs's compiled validator to make it disagree with jsonschema."""
+
+    def __init__(self, verdict):
+        self.verdict = verdict
+
+    def __call__(self, schema):
+        return self
+
+    def is_valid(self, instance):
+        return self.verdict
+
+
+def test_compiled_rejecting_a_valid_response_is_logged_and_jsonschema_decides(monkeypatch, caplog):
+    monkeypatch.setattr(action_validation.jsonschema_rs, "Draft202012Validator", AlwaysSays(False))
+    action_validation.install()
+    with caplog.at_level("WARNING", logger="perf.action_validation"):
+        assert our_verdict(copy.deepcopy(VALID[2])) == (True, None)
+    assert "Validators disagree: jsonschema-rs rejected" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="perf.action_validation"):
+        assert our_verdict(copy.deepcopy(INVALID[1])) == rasa_verdict(INVALID[1])
+    assert caplog.text == ""  # both reject: no disagreement
+
+
+def test_compiled_accepting_an_invalid_response_is_caught_by_the_spot_check(monkeypatch, caplog):
+    monkeypatch.setattr(action_validation.jsonschema_rs, "Draft202012Validator", AlwaysSays(True))
+    monkeypatch.setattr(action_validation, "SPOT_CHECK_EVERY", 3)
+    action_validation.install()
+    bad = {"events": [{"event": "slot", "name": 3, "value": "a secret the user typed"}]}
+    verdicts = []
+    with caplog.at_level("WARNING", logger="perf.action_validation"):
+        for _ in range(4):
+            verdicts.append(our_verdict(copy.deepcopy(bad))[0])
+    # Responses 1 and 4 are checked by jsonschema too: refused as Rasa refuses them, and logged.
+    assert verdicts == [False, True, True, False]
+    assert caplog.text.count("jsonschema-rs accepted an action server response that jsonschema "
+                             "rejects") == 2
+    assert "a secret the user typed" not in caplog.text  # where and which rule, not the content
 
 
 def test_patch_selection():
