@@ -133,7 +133,7 @@ class TelegramOutput(RasaTelegramOutput):
             given = str(data["chat_id"])
             if self._chat_id is None or given not in (self._conversation_id, str(self._chat_id)):
                 raise UnknownChat(
-                    f"{method}: no Telegram chat for conversation {given!r} (replies go only to "
+                    f"{method}: no Telegram chat for conversation {redact(given)!r} (replies go only to "
                     "the chat of the update being handled); nothing sent."
                 )
             data = {**data, "chat_id": self._chat_id}

@@ -168,7 +168,7 @@ class WhatsAppOutput(OutputChannel):
         conversation_id: Optional[Text] = None,
     ) -> None:
         self.account_sid = account_sid
-        self.recipient = whatsapp_address(recipient) if recipient else None
+        self.recipient = recipient or None  # Twilio's `From`, as it came
         self.conversation_id = conversation_id
         self.sender = whatsapp_address(sender)
         self.api_base_url = api_base_url.rstrip("/")
@@ -195,7 +195,7 @@ class WhatsAppOutput(OutputChannel):
         """Twilio's error text without the person's number (its messages quote the 'To')."""
         text = str(text)
         if self.recipient:
-            number = self.recipient[len("whatsapp:"):]
+            number = self.recipient.split(":", 1)[-1]
             for form in (self.recipient, number, number.lstrip("+")):
                 text = text.replace(form, self.conversation_id or "[phone]")
         return redact(text)
