@@ -183,7 +183,7 @@ def test_make_forget_with_a_whatsapp_number(seeded):
 
 def test_make_forget_with_a_telegram_chat_id_and_the_bot_token_as_key(tmp_path):
     db = tmp_path / "tracker.db"
-    token = "123456:bot-token-for-the-test"
+    token = f"{random.randint(10**9, 10**10)}:{secrets.token_urlsafe(24)}"  # a bot token's shape
     mine, other = pseudonym("telegram", 5550001234567, token.encode()), pseudonym("telegram", 77, token.encode())
     save(sqlite_store(db), [Conversation(s, time.time() - 60).turn("hola", "greet", 0.9) for s in (mine, other)])
     endpoints = tmp_path / "endpoints.yml"
