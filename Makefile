@@ -140,7 +140,10 @@ ENDPOINTS ?= endpoints.yml
 purge: install
 	$(BIN)/python -m privacy.purge --endpoints $(ENDPOINTS)
 
-# Deletes one person's conversation: make forget SENDER=<conversation id>
+# Deletes one person's conversation: make forget SENDER=<conversation id, WhatsApp number
+# (whatsapp:+33612345678 or +33612345678) or Telegram chat id>; WhatsApp and Telegram
+# conversations are stored under a keyed pseudonym: run with the servers' IOM_SENDER_KEY (or
+# TWILIO_AUTH_TOKEN / TELEGRAM_TOKEN).
 forget: install
 	@if [ -z "$(SENDER)" ]; then echo "Usage: make forget SENDER=<conversation id>" >&2; exit 2; fi
 	$(BIN)/python -m privacy.forget --endpoints $(ENDPOINTS) -- "$(SENDER)"

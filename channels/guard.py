@@ -218,7 +218,7 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
             # The usual cause: the action server is down, failing or too slow (Rasa logged it).
             logger.warning(
                 "No reply for sender %r (action server down or failing?): sent messages.unavailable",
-                redact(message.sender_id),  # WhatsApp senders are phone numbers
+                redact(message.sender_id),  # REST senders are whatever the client chose
             )
             try:
                 await _say(message, "unavailable")

@@ -14,6 +14,11 @@ Rasa 3.6's own Telegram channel (rasa.core.channels.telegram) is subclassed and 
 * the Bot API base URL is configurable (TELEGRAM_API_BASE_URL) for a self-hosted Bot API server.
 * updates it could not handle (photos, stickers, edited messages...) crashed or vanished; they
   now get a polite text reply (or a silent 200 for channel posts and other update types).
+* the chat id (a stable account id) never reaches Rasa: the conversation id is its keyed
+  pseudonym (privacy/pseudonym.py, `tg-` + 32 hex digits), which is what the tracker store, the
+  logs and the throttle see. The output made for one update holds the real chat id in memory and
+  sends that turn's replies to it, whatever id Rasa gives. aiogram's own DEBUG lines (each
+  request and answer, with the chat id and the user's name) are kept out of the logs.
 
 Environment:
   TELEGRAM_TOKEN            bot token from @BotFather; without it the channel is disabled
@@ -21,6 +26,7 @@ Environment:
   TELEGRAM_WEBHOOK_SECRET   secret_token given to setWebhook (1-256 chars of A-Z a-z 0-9 _ -).
   TELEGRAM_BOT_NAME         the bot's username (to understand "/start@IOMBot" in groups).
   TELEGRAM_API_BASE_URL     default https://api.telegram.org.
+  IOM_SENDER_KEY            key of the senders' pseudonyms (default: TELEGRAM_TOKEN).
 
 Behaviour: `/start` greets (with topic buttons, sent as an inline keyboard); pressing a button
 answers the callback query and sends its payload to Rasa; the user's Telegram `language_code`
@@ -55,8 +61,13 @@ from actions.language import normalise_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
 from deploy import drain
+from privacy.pseudonym import pseudonym, sender_key
+from privacy.redact import redact
 
 logger = logging.getLogger(__name__)
+# aiogram logs every request's parameters and every answer at DEBUG: the real chat id, the
+# user's name, the reply. `rasa run --debug` would write them all to the log.
+logging.getLogger("aiogram").setLevel(logging.INFO)
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -69,8 +80,16 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SEEN_UPDATES = 2048
 
 
+class UnknownChat(TelegramAPIError):
+    """A reply for a conversation whose chat this output does not know (nothing is sent)."""
+
+
 class TelegramOutput(RasaTelegramOutput):
-    """Rasa's Telegram output with a configurable API server and one message per reply."""
+    """Rasa's Telegram output with a configurable API server and one message per reply.
+
+    The copy made for one update (`for_turn`) knows one chat: its real id, in memory for this
+    turn only, and the pseudonym Rasa knows it by. Every Bot API call goes through `request`,
+    which puts the real chat id in place of the pseudonym; a call for any other chat is refused."""
 
     def __init__(self, access_token: Text, api_base_url: Text = DEFAULT_API_BASE_URL) -> None:
         # Rasa's __init__ takes only the token; call aiogram's Bot directly to pass the server.
@@ -78,13 +97,47 @@ class TelegramOutput(RasaTelegramOutput):
             access_token, server=TelegramAPIServer.from_base(api_base_url), timeout=30
         )
         self._owner: Optional["TelegramOutput"] = None
+        self._chat_id: Optional[int] = None
+        self._conversation_id: Optional[Text] = None
 
-    def for_turn(self) -> "TelegramOutput":
-        """A copy for one message: the guard watches each turn's own output object, while
-        the HTTP session (opened lazily in the server's loop) stays shared."""
+    def for_turn(
+        self, chat_id: Optional[int] = None, conversation_id: Optional[Text] = None
+    ) -> "TelegramOutput":
+        """A copy for one message, sending to `chat_id` (known to Rasa as `conversation_id`):
+        the guard watches each turn's own output object, while the HTTP session (opened
+        lazily in the server's loop) stays shared."""
         turn = copy.copy(self)
         turn._owner = self
+        turn._chat_id = chat_id
+        turn._conversation_id = conversation_id
         return turn
+
+    async def send_response(self, recipient_id: Optional[Text], message: Dict[Text, Any]) -> None:
+        """Rasa's way to send a bot message; an output that knows no chat for `recipient_id`
+        (one made by Rasa's HTTP API, for instance) logs why and sends nothing."""
+        if self._chat_id is None or str(recipient_id) not in (
+            self._conversation_id, str(self._chat_id)
+        ):
+            logger.error(
+                "No Telegram chat for conversation %r: replies go only to the chat of the update "
+                "being handled (the conversation id is a pseudonym); nothing sent.",
+                redact(str(recipient_id)),
+            )
+            return
+        await super().send_response(recipient_id, message)
+
+    async def request(
+        self, method: Text, data: Optional[Dict] = None, files: Optional[Dict] = None, **kwargs: Any
+    ) -> Any:
+        if data and data.get("chat_id") is not None:
+            given = str(data["chat_id"])
+            if self._chat_id is None or given not in (self._conversation_id, str(self._chat_id)):
+                raise UnknownChat(
+                    f"{method}: no Telegram chat for conversation {redact(given)!r} (replies go only to "
+                    "the chat of the update being handled); nothing sent."
+                )
+            data = {**data, "chat_id": self._chat_id}
+        return await super().request(method, data, files, **kwargs)
 
     @property
     def session(self) -> Any:
@@ -164,6 +217,8 @@ class TelegramInput(RasaTelegramInput):
         self.bot_name = bot_name
         self.api_base_url = api_base_url.rstrip("/")
         self._output: Optional[TelegramOutput] = None
+        # Same key on every server (IOM_SENDER_KEY, else the bot token): same pseudonyms.
+        self._sender_key = sender_key("telegram", access_token) if access_token else None
         self._seen: "OrderedDict[Any, None]" = OrderedDict()
         if not access_token:
             logger.info("TELEGRAM_TOKEN is not set: the Telegram channel is disabled.")
@@ -182,14 +237,22 @@ class TelegramInput(RasaTelegramInput):
     def enabled(self) -> bool:
         return bool(self.access_token)
 
-    def get_output_channel(self) -> TelegramOutput:
-        """An output for one turn, sharing the channel's one aiohttp session; no API call here
+    def get_output_channel(
+        self, chat_id: Optional[int] = None, conversation_id: Optional[Text] = None
+    ) -> TelegramOutput:
+        """An output for one turn, sending to `chat_id` (in memory only) known to Rasa as
+        `conversation_id`, sharing the channel's one aiohttp session; no API call here
         (Rasa's version called setWebhook on a throw-away event loop)."""
         if self._output is None:
             if not self.access_token:
                 raise RuntimeError("The Telegram channel is disabled (TELEGRAM_TOKEN is not set).")
             self._output = TelegramOutput(self.access_token, self.api_base_url)
-        return self._output.for_turn()
+        return self._output.for_turn(chat_id, conversation_id)
+
+    def _person(self, chat_id: Any) -> tuple:
+        """(the pseudonym Rasa knows the chat by, an output sending to the real chat)."""
+        conversation_id = pseudonym("telegram", chat_id, self._sender_key)
+        return conversation_id, self.get_output_channel(int(chat_id), conversation_id)
 
     # --- checks --------------------------------------------------------------------------
 
@@ -283,14 +346,13 @@ class TelegramInput(RasaTelegramInput):
     async def _process(
         self, update: Dict[Text, Any], handle: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        out = self.get_output_channel()
         callback = update.get("callback_query")
         if isinstance(callback, dict):
-            await self._process_callback(callback, out, handle)
+            await self._process_callback(callback, handle)
             return
         edited = update.get("edited_message")
         if isinstance(edited, dict):
-            await self._polite(out, edited, "edited_message")
+            await self._polite(edited, "edited_message")
             return
         message = update.get("message")
         if not isinstance(message, dict):
@@ -299,16 +361,17 @@ class TelegramInput(RasaTelegramInput):
             return
         text = message.get("text")
         if not isinstance(text, str):
-            await self._polite(out, message, "text_only")
+            await self._polite(message, "text_only")
             return
         chat_id = (message.get("chat") or {}).get("id")
-        if chat_id is None:
+        if not _is_chat_id(chat_id):
             return
+        sender, out = self._person(chat_id)
         await handle(
             UserMessage(
                 self._command_text(text),
                 out,
-                chat_id,
+                sender,
                 input_channel=self.name(),
                 metadata=self._metadata(message.get("from")),
             )
@@ -317,38 +380,44 @@ class TelegramInput(RasaTelegramInput):
     async def _process_callback(
         self,
         callback: Dict[Text, Any],
-        out: TelegramOutput,
         handle: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         # Answer first: the button stops spinning in the user's app at once.
         try:
-            await out.answer_callback_query(callback.get("id"))
+            await self.get_output_channel().answer_callback_query(callback.get("id"))
         except TelegramAPIError as error:
             logger.warning("answerCallbackQuery failed: %s", error)
         message = callback.get("message") or {}
         chat_id = (message.get("chat") or {}).get("id") or (callback.get("from") or {}).get("id")
         data = callback.get("data")
-        if chat_id is None or not isinstance(data, str):
+        if not _is_chat_id(chat_id) or not isinstance(data, str):
             return  # e.g. a game button: nothing to send to Rasa
+        sender, out = self._person(chat_id)
         await handle(
             UserMessage(
                 data,
                 out,
-                chat_id,
+                sender,
                 input_channel=self.name(),
                 metadata=self._metadata(callback.get("from")),
             )
         )
 
-    async def _polite(self, out: TelegramOutput, message: Dict[Text, Any], key: Text) -> None:
+    async def _polite(self, message: Dict[Text, Any], key: Text) -> None:
         chat = message.get("chat") or {}
-        if chat.get("id") is None or chat.get("type") == "channel":
+        if not _is_chat_id(chat.get("id")) or chat.get("type") == "channel":
             return
+        sender, out = self._person(chat["id"])
         # Not a message for Rasa, but it counts against the sender's limit all the same.
-        if await throttle.refusal(UserMessage("", out, chat["id"], input_channel=self.name())):
+        if await throttle.refusal(UserMessage("", out, sender, input_channel=self.name())):
             return
         language = normalise_language((message.get("from") or {}).get("language_code"))
-        await out.send_text_message(str(chat["id"]), channel_text(key, language))
+        await out.send_text_message(sender, channel_text(key, language))
+
+
+def _is_chat_id(value: Any) -> bool:
+    """Telegram chat ids are integers (negative for groups); anything else is not a chat."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- one-off set-up from the command line ------------------------------------------------

@@ -13,6 +13,10 @@ channel subclasses its input and replaces the rest:
 * replies are sent with the REST API (`POST /2010-04-01/Accounts/{sid}/Messages.json`) from an
   asynchronous aiohttp session. WhatsApp has no free-form buttons, so topic buttons become a
   numbered list: answering "2" sends the second button's payload.
+* the sender's phone number (Twilio's `From`) never reaches Rasa: the conversation id is its keyed
+  pseudonym (privacy/pseudonym.py, `wa-` + 32 hex digits), which is what the tracker store, the
+  logs, the throttle and the numbered-choice memory see. The output channel made for one request
+  holds the real address in memory, and sends that turn's replies to it, whatever id Rasa gives.
 
 Environment (the channel is enabled when the first three are set):
   TWILIO_ACCOUNT_SID      AC... of the Twilio account
@@ -21,6 +25,7 @@ Environment (the channel is enabled when the first three are set):
   TWILIO_WEBHOOK_URL      public URL Twilio calls (e.g. https://bot.example.org/webhooks/whatsapp/webhook);
                           default: the URL of the request as the server sees it
   TWILIO_API_BASE_URL     default https://api.twilio.com
+  IOM_SENDER_KEY          key of the senders' pseudonyms (default: TWILIO_AUTH_TOKEN)
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
 from deploy import drain
+from privacy.pseudonym import pseudonym, sender_key
+from privacy.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +101,8 @@ class FormParams:
 
 
 class ButtonMemory:
-    """The last numbered choices shown to each sender, so that "2" means the second button."""
+    """The last numbered choices shown to each sender, so that "2" means the second button
+    (kept under the sender's conversation id, the pseudonym, like everything else)."""
 
     def __init__(self, size: int = REMEMBERED_SENDERS) -> None:
         self.size = size
@@ -137,7 +145,13 @@ class SharedSession:
 
 
 class WhatsAppOutput(OutputChannel):
-    """Sends WhatsApp messages with Twilio's REST API (asynchronously)."""
+    """Sends WhatsApp messages with Twilio's REST API (asynchronously).
+
+    Made for one incoming message, it knows one person: `recipient`, their real address
+    (`whatsapp:+336...`), kept in memory for this turn only, and `conversation_id`, the pseudonym
+    Rasa knows them by. Rasa passes the conversation id as `recipient_id`; the messages go to
+    `recipient`. An output made without a person (`get_output_channel()` from Rasa's HTTP API,
+    for instance) has no address to send to: it sends nothing and logs why."""
 
     @classmethod
     def name(cls) -> Text:
@@ -150,8 +164,12 @@ class WhatsAppOutput(OutputChannel):
         api_base_url: Text,
         memory: ButtonMemory,
         sessions: SharedSession,
+        recipient: Optional[Text] = None,
+        conversation_id: Optional[Text] = None,
     ) -> None:
         self.account_sid = account_sid
+        self.recipient = recipient or None  # Twilio's `From`, as it came
+        self.conversation_id = conversation_id
         self.sender = whatsapp_address(sender)
         self.api_base_url = api_base_url.rstrip("/")
         self.memory = memory
@@ -161,6 +179,33 @@ class WhatsAppOutput(OutputChannel):
     @property
     def session(self) -> aiohttp.ClientSession:
         return self.sessions.session
+
+    def _address(self, recipient_id: Text) -> Optional[Text]:
+        """The real address for Rasa's `recipient_id` (this turn's conversation id)."""
+        if self.recipient and recipient_id in (self.conversation_id, self.recipient):
+            return self.recipient
+        logger.error(
+            "No WhatsApp address for conversation %r: replies go only to the person who wrote "
+            "in this request (the conversation id is a pseudonym); nothing sent.",
+            redact(str(recipient_id)),
+        )
+        return None
+
+    def _scrub(self, text: Any) -> Text:
+        """Twilio's error text without the person's number (its messages quote the 'To')."""
+        text = str(text)
+        if self.recipient:
+            number = self.recipient.split(":", 1)[-1]
+            for form in (self.recipient, number, number.lstrip("+")):
+                text = text.replace(form, self.conversation_id or "[phone]")
+        return redact(text)
+
+    async def _send(self, recipient_id: Text, fields: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
+        to = self._address(recipient_id)
+        if to is None:
+            self.delivery_failures += 1
+            return None
+        return await self._create_message({"To": to, "From": self.sender, **fields})
 
     async def _create_message(self, fields: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
         """POSTs one message; None (and one more `delivery_failures`) if Twilio refused it.
@@ -179,15 +224,18 @@ class WhatsAppOutput(OutputChannel):
                         return body
                     logger.error(
                         "Twilio refused the message (HTTP %s, code %s): %s",
-                        reply.status, (body or {}).get("code"), (body or {}).get("message"),
+                        reply.status, (body or {}).get("code"),
+                        self._scrub((body or {}).get("message")),
                     )
                     if reply.status in (429, 503):
                         retry_after = _seconds(reply.headers.get("Retry-After"))
             except aiohttp.ClientConnectorError as error:  # not connected: nothing was sent
-                logger.error("Could not reach Twilio to send a WhatsApp message: %r", error)
+                logger.error("Could not reach Twilio to send a WhatsApp message: %s",
+                             self._scrub(repr(error)))
                 retry_after = 1.0
             except (aiohttp.ClientError, ValueError, asyncio.TimeoutError) as error:
-                logger.error("Sending a WhatsApp message through Twilio failed: %r", error)
+                logger.error("Sending a WhatsApp message through Twilio failed: %s",
+                             self._scrub(repr(error)))
             if retry_after is None or attempt == 2:
                 break
             await asyncio.sleep(min(retry_after, RETRY_SECONDS))
@@ -196,7 +244,7 @@ class WhatsAppOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT):
-            await self._create_message({"To": recipient_id, "From": self.sender, "Body": part})
+            await self._send(recipient_id, {"Body": part})
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -205,7 +253,7 @@ class WhatsAppOutput(OutputChannel):
         if not usable:
             await self.send_text_message(recipient_id, text)
             return
-        self.memory.remember(recipient_id, [b["payload"] for b in usable])
+        self.memory.remember(self.conversation_id or recipient_id, [b["payload"] for b in usable])
         # WhatsApp gives no language; the list's heading follows the reply's own language
         # (Lingua's light models: the Rasa server's memory budget, actions/language.py).
         lang = detect_language(text, light=True)
@@ -215,14 +263,17 @@ class WhatsAppOutput(OutputChannel):
         )
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._create_message({"To": recipient_id, "From": self.sender, "MediaUrl": image})
+        await self._send(recipient_id, {"MediaUrl": image})
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        fields = {"To": recipient_id, "From": self.sender}
-        fields.update({k: v for k, v in json_message.items() if isinstance(v, (str, int))})
-        await self._create_message(fields)
+        # The address is this turn's person's, whatever "To" or "From" the JSON gives.
+        fields = {
+            k: v for k, v in json_message.items()
+            if isinstance(v, (str, int)) and k not in ("To", "From")
+        }
+        await self._send(recipient_id, fields)
 
 
 class WhatsAppInput(TwilioInput):
@@ -281,15 +332,21 @@ class WhatsAppInput(TwilioInput):
             )
         self.enabled = not missing
         self.validator = RequestValidator(auth_token) if auth_token else None
+        # Same key on every server (IOM_SENDER_KEY, else the auth token): same pseudonyms.
+        self.sender_key = sender_key("whatsapp", auth_token) if self.enabled else None
 
-    def get_output_channel(self) -> WhatsAppOutput:
-        """An output for one turn; every output shares the channel's HTTP session."""
+    def get_output_channel(
+        self, recipient: Optional[Text] = None, conversation_id: Optional[Text] = None
+    ) -> WhatsAppOutput:
+        """An output for one turn, sending to `recipient` (the real address, in memory only),
+        known to Rasa as `conversation_id`; every output shares the channel's HTTP session."""
         if not self.enabled:
             raise RuntimeError("The WhatsApp channel is disabled (TWILIO_* not set).")
         if self._sessions is None:
             self._sessions = SharedSession(self.account_sid, self.auth_token)
         return WhatsAppOutput(
-            self.account_sid, self.twilio_number, self.api_base_url, self.memory, self._sessions
+            self.account_sid, self.twilio_number, self.api_base_url, self.memory, self._sessions,
+            recipient=recipient, conversation_id=conversation_id,
         )
 
     def _signed_url(self, request: Request) -> Text:
@@ -348,10 +405,17 @@ class WhatsAppInput(TwilioInput):
     async def _process(
         self, params: FormParams, handle: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        sender = params.get("From")
-        if not sender:
+        address = params.get("From")
+        if not address:
             return
-        out = self.get_output_channel()
+        try:
+            sender = pseudonym("whatsapp", address, self.sender_key)
+        except ValueError:
+            logger.warning("WhatsApp message %s from an unreadable address ignored.",
+                           params.get("MessageSid"))
+            return
+        # From here on the person is `sender`, the pseudonym; `address` stays in `out` only.
+        out = self.get_output_channel(recipient=address, conversation_id=sender)
         text = params.get("ButtonPayload") or params.get("Body")
         has_media = params.get("NumMedia", "0") not in ("", "0")
         is_location = bool(params.get("Latitude") and params.get("Longitude"))

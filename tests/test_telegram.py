@@ -19,6 +19,7 @@ from typing import Any, Dict, List
 import pytest
 
 from actions.facts import FactStore
+from privacy.pseudonym import pseudonym
 from tests.servers import BIN, ROOT, Stack, http
 from tests.standins import telegram_api as tg
 from tests.standins.telegram_api import TelegramBotAPI
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 TOKEN = f"{random.randint(10**9, 10**10)}:AAH{secrets.token_urlsafe(30)}"
 SECRET = secrets.token_urlsafe(24)
 BOT_NAME = "IOMTestBot"
+SENDER_KEY = secrets.token_hex(16)
 FACTS = FactStore().current()
 
 
@@ -47,11 +49,17 @@ def stack(tmp_path_factory, api):
         "TELEGRAM_API_BASE_URL": api.url,
         # The WhatsApp channel is in credentials.yml too, but not configured here.
         "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_WHATSAPP_NUMBER": "",
+        "IOM_SENDER_KEY": SENDER_KEY,  # the key of the chats' pseudonyms
     }
     credentials = (ROOT / "credentials.yml").read_text()
     running = Stack(tmp_path_factory.mktemp("telegram"), credentials=credentials, env=env).start()
     yield running
     running.stop()
+
+
+def conversation(chat: int) -> str:
+    """The conversation id Rasa keeps a chat's messages under (privacy/pseudonym.py)."""
+    return pseudonym("telegram", chat, SENDER_KEY.encode())
 
 
 def new_chat() -> int:
@@ -157,7 +165,7 @@ def test_follow_up_keeps_the_conversation(stack, api):
     first, second = replies(api, chat, 2)[:2]
     assert "Amy E. Pope" in first["text"]
     assert "https://www.iom.int/" in second["text"]
-    assert stack.slot(str(chat), "topic") == "director_general"
+    assert stack.slot(conversation(chat), "topic") == "director_general"
 
 
 def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
@@ -184,8 +192,8 @@ def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
     post(stack, tg.text_update(chat, "de donde sacas ese dato", "es"))
     source = replies(api, chat, 4)[3]
     assert source["text"].startswith("Fuente: https://www.iom.int/es/quienes-somos")
-    assert stack.slot(str(chat), "topic") == "presence"
-    assert stack.slot(str(chat), "language") == "es"
+    assert stack.slot(conversation(chat), "topic") == "presence"
+    assert stack.slot(conversation(chat), "language") == "es"
 
 
 def test_a_spanish_message_from_a_french_telegram_app_is_answered_in_spanish(stack, api):
@@ -203,7 +211,7 @@ def test_update_without_the_right_secret_is_refused_and_not_processed(stack, api
     assert status == (401 if not secret else 403)
     time.sleep(1.0)
     assert api.sent_messages(chat) == []
-    events = stack.tracker(str(chat)).get("events") or []
+    events = stack.tracker(conversation(chat)).get("events") or []
     assert not [e for e in events if e.get("event") == "user"], "nothing reached Rasa"
 
 

@@ -27,6 +27,7 @@ import pytest
 import socketio
 
 from actions.facts import FactStore
+from privacy.pseudonym import pseudonym
 from tests.servers import ROOT, Stack, http, texts
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
@@ -42,6 +43,7 @@ TG_SECRET = secrets.token_urlsafe(24)
 ACCOUNT_SID = "AC" + secrets.token_hex(16)
 AUTH_TOKEN = secrets.token_hex(16)
 PUBLIC_URL = "https://bot.example.org/webhooks/whatsapp/webhook"
+SENDER_KEY = secrets.token_hex(16)  # IOM_SENDER_KEY: WhatsApp and Telegram ids are pseudonyms
 WEB_ORIGIN = "http://127.0.0.1:8080"
 QUESTION_EN, ANSWER_EN = "Where is IOM's headquarters?", FACTS.text("headquarters", "short", "en")
 QUESTION_FR, ANSWER_FR = "Où se trouve le siège de l'OIM ?", FACTS.text("headquarters", "short", "fr")
@@ -142,6 +144,7 @@ def stack(tmp_path_factory, telegram, twilio):
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_WHATSAPP_NUMBER": SANDBOX_NUMBER, "TWILIO_WEBHOOK_URL": PUBLIC_URL,
         "TWILIO_API_BASE_URL": twilio.url, "IOM_ALLOWED_ORIGINS": WEB_ORIGIN,
+        "IOM_SENDER_KEY": SENDER_KEY,
     }
     credentials = (ROOT / "credentials.yml").read_text()
     running = Stack(tmp_path_factory.mktemp("throttle"), credentials=credentials, env=env).start()
@@ -166,6 +169,11 @@ def post_with_headers(url: str, body: Dict[str, Any]) -> tuple:
             return response.status, response.headers, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, error.headers, json.loads(error.read())
+
+
+def conversation(channel: str, raw_id: Any) -> str:
+    """The conversation id of a WhatsApp address or Telegram chat (privacy/pseudonym.py)."""
+    return pseudonym(channel, raw_id, SENDER_KEY.encode())
 
 
 def user_texts(stack: Stack, sender: str) -> List[str]:
@@ -274,7 +282,7 @@ def test_telegram_user_is_told_once_in_their_language_then_nothing(stack, telegr
     assert sum(ANSWER_FR in b for b in bodies) == LIMIT, bodies
     assert sum(b.startswith(slow_down("fr")) for b in bodies) == 1, bodies
     assert len(bodies) == LIMIT + 1 and bodies[-1].startswith(slow_down("fr")), bodies
-    assert user_texts(stack, str(chat)) == [QUESTION_FR] * LIMIT
+    assert user_texts(stack, conversation("telegram", chat)) == [QUESTION_FR] * LIMIT
     # A photo counts too: over the limit it gets no "text only" reply either.
     assert telegram_post(stack, tg.photo_update(chat, "fr")) == 200
     assert len(telegram.sent_messages(chat)) == LIMIT + 1
@@ -296,7 +304,7 @@ def test_whatsapp_user_is_told_once_then_nothing(stack, twilio):
     assert sum(b.startswith(slow_down("en")) for b in bodies) == 1, bodies
     assert bodies[-1].startswith(slow_down("en")), bodies
     assert len(bodies) == LIMIT + 1
-    assert user_texts(stack, f"whatsapp:+{number}") == [QUESTION_EN] * LIMIT
+    assert user_texts(stack, conversation("whatsapp", f"whatsapp:+{number}")) == [QUESTION_EN] * LIMIT
     # A photo counts too: over the limit it gets no "text only" reply either.
     body, headers = tw.signed_request(
         PUBLIC_URL, tw.incoming(ACCOUNT_SID, number, media=("image/jpeg", "ME" + "4" * 32)),
@@ -329,7 +337,7 @@ def test_whatsapp_reply_twilio_refuses_is_not_an_answer(stack, twilio):
     # The answer was refused, so the guard tried the "unavailable" notice (refused too).
     assert ANSWER_EN in refused[0], refused
     assert any(FACTS.message("unavailable", "en") in b for b in refused[1:]), refused
-    assert user_texts(stack, to) == [QUESTION_EN], "the user's message is kept"
+    assert user_texts(stack, conversation("whatsapp", to)) == [QUESTION_EN], "the user's message is kept"
 
 
 def test_whatsapp_reply_refused_as_too_many_requests_is_sent_again_once(stack, twilio):

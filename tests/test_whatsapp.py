@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from actions.facts import FactStore
+from privacy.pseudonym import pseudonym
 from tests.servers import ROOT, Stack, http
 from tests.standins import twilio_api as tw
 from tests.standins.twilio_api import SANDBOX_NUMBER, TwilioAPI
@@ -43,11 +44,17 @@ def stack(tmp_path_factory, api):
         "TWILIO_WEBHOOK_URL": PUBLIC_URL,
         "TWILIO_API_BASE_URL": api.url,
         "TELEGRAM_TOKEN": "",  # Telegram is in credentials.yml too, but not configured here
+        "IOM_SENDER_KEY": "",  # the senders' pseudonyms are keyed by the auth token
     }
     credentials = (ROOT / "credentials.yml").read_text()
     running = Stack(tmp_path_factory.mktemp("whatsapp"), credentials=credentials, env=env).start()
     yield running
     running.stop()
+
+
+def conversation(number: str) -> str:
+    """The conversation id Rasa keeps a number's messages under (privacy/pseudonym.py)."""
+    return pseudonym("whatsapp", f"whatsapp:+{number}", AUTH_TOKEN.encode())
 
 
 def new_number() -> str:
@@ -102,7 +109,7 @@ def test_buttons_become_a_numbered_list_and_a_number_picks_one(stack, api):
     assert say(stack, me, "1") == 200
     answer = replies(api, me, 2)[1]
     assert FACTS.text("identity", "short", "fr")[:60] in answer["Body"]
-    assert stack.slot(f"whatsapp:+{me}", "topic") == "identity"
+    assert stack.slot(conversation(me), "topic") == "identity"
 
 
 def test_spanish_conversation_with_numbered_buttons_and_follow_ups(stack, api):
@@ -122,7 +129,7 @@ def test_spanish_conversation_with_numbered_buttons_and_follow_ups(stack, api):
     assert say(stack, me, "y eso desde cuando?") == 200
     since = replies(api, me, 3)[2]
     assert FACTS.text("identity", "since", "es") in since["Body"]
-    assert stack.slot(f"whatsapp:+{me}", "language") == "es"
+    assert stack.slot(conversation(me), "language") == "es"
 
 
 @pytest.mark.parametrize(
@@ -147,7 +154,7 @@ def test_request_without_a_valid_signature_is_refused_and_nothing_sent(stack, ap
     assert status == (401 if how == "missing" else 403)
     time.sleep(1.0)
     assert api.sent_messages(f"whatsapp:+{me}") == []
-    events = stack.tracker(f"whatsapp:+{me}").get("events") or []
+    events = stack.tracker(conversation(me)).get("events") or []
     assert not [e for e in events if e.get("event") == "user"], "nothing reached Rasa"
 
 
