@@ -56,18 +56,8 @@ rasa_ports=(); action_ports=()
 for i in $(seq 1 "$RASA_SERVERS"); do rasa_ports+=($((BASE_PORT + i))); done
 for i in $(seq 1 "$ACTION_SERVERS"); do action_ports+=($((BASE_PORT + 50 + i))); done
 
-servers() { for port in "$@"; do printf '        server 127.0.0.1:%s max_fails=1 fail_timeout=5s;\n' "$port"; done; }
-RUN_DIR=$(cd "$RUN" && pwd) LISTEN_PORT=$RASA_PORT ACTIONS_LISTEN_PORT=$ACTIONS_PORT \
-RASA_UPSTREAM_LINES=$(servers "${rasa_ports[@]}") ACTION_UPSTREAM_LINES=$(servers "${action_ports[@]}") \
-$BIN/python - > "$RUN/nginx.conf" <<'PY'
-import os
-from string import Template
-e = os.environ
-print(Template(open("deploy/nginx.conf").read()).safe_substitute(
-    RUN_DIR=e["RUN_DIR"], LISTEN_PORT=e["LISTEN_PORT"], ACTIONS_LISTEN_PORT=e["ACTIONS_LISTEN_PORT"],
-    RASA_SERVERS=e["RASA_UPSTREAM_LINES"], ACTION_SERVERS=e["ACTION_UPSTREAM_LINES"],
-    LIMIT_EXEMPT="".join(f"        {a} 1;\n" for a in e.get("NGINX_LIMIT_EXEMPT", "").split())))
-PY
+NGINX_LIMIT_EXEMPT=${NGINX_LIMIT_EXEMPT:-} $BIN/python -m deploy.nginx "$(cd "$RUN" && pwd)" "$RASA_PORT" \
+  "$ACTIONS_PORT" "${rasa_ports[*]}" "${action_ports[*]}" > "$RUN/nginx.conf"
 
 for i in "${!action_ports[@]}"; do
   $BIN/rasa run actions --port "${action_ports[$i]}" > "$RUN/actions$i.log" 2>&1 &

@@ -25,9 +25,9 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from string import Template
 from typing import Callable, Dict, List, Optional
 
+from deploy import nginx
 from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, _wait, free_port, http
 
 DEPLOY = ROOT / "deploy"
@@ -109,20 +109,6 @@ def endpoints_text(lock_store: str) -> str:
     raise ValueError(f"unknown lock store variant {lock_store!r}")
 
 
-def render_nginx(run_dir: Path, listen_port: int, rasa_ports: List[int],
-                 actions_listen_port: int, action_ports: List[int], limit_exempt: str = "") -> str:
-    def servers(ports: List[int]) -> str:
-        return "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
-        )
-
-    return Template((DEPLOY / "nginx.conf").read_text()).safe_substitute(
-        RUN_DIR=str(run_dir), LISTEN_PORT=listen_port, RASA_SERVERS=servers(rasa_ports),
-        ACTIONS_LISTEN_PORT=actions_listen_port, ACTION_SERVERS=servers(action_ports),
-        LIMIT_EXEMPT=limit_exempt,
-    )
-
-
 def _wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -194,9 +180,10 @@ class Cluster:
                 [str(BIN / "rasa"), "run", "actions", "--port", str(port)], f"actions{i}.log"))
         run_dir = self.workdir / "nginx"
         run_dir.mkdir(exist_ok=True)
-        (run_dir / "nginx.conf").write_text(render_nginx(
+        # deploy/nginx.conf as `make run-scaled` fills it in (deploy/nginx.py).
+        (run_dir / "nginx.conf").write_text(nginx.render(
             run_dir, self.port, self.rasa_ports, self.actions_listen_port, self.action_ports,
-            "" if self.address_limit else "        127.0.0.1 1;"))
+            () if self.address_limit else ["127.0.0.1"]))
         # As root, nginx's workers would run as "nobody", who cannot enter a private temp folder.
         user = " user root;" if os.geteuid() == 0 else ""
         self.nginx = self._spawn(
