@@ -154,7 +154,8 @@ review: install
 	$(BIN)/python -m review --endpoints $(ENDPOINTS) $(if $(SINCE),--since $(SINCE),--days $(or $(DAYS),7)) --out reports
 
 # `make run` under steady mixed traffic (SOAK_MINUTES, default 10; SOAK_RATE messages/s, default
-# 68 = 70% of `make bench`'s throughput): errors, latency and memory per minute (BENCHMARKS.md).
+# auto = 70% of the server's throughput with 20 users, measured first): errors, latency and
+# memory per minute (BENCHMARKS.md).
 soak: install train
 	$(BIN)/python scripts/soak.py
 

@@ -12,10 +12,10 @@ It fails (exit 1) on any error (HTTP status other than 200, no reply, "temporari
 a request that took over 30 s) or if either server's memory at the end is more than 10% above
 what it was after the first two minutes (after the first minute for runs under 3 minutes).
 
-Environment: SOAK_MINUTES (10), SOAK_RATE (messages/s, default 68: 70% of the 98 msg/s that
-`make bench` measured with 20 users on a quiet machine, BENCHMARKS.md run L; `auto` = 70% of what
-this server does now with 20 users answering as fast as they can, measured for 30 s first: on a
-machine shared with other jobs), SOAK_SENDERS (400).
+Environment: SOAK_MINUTES (10), SOAK_RATE (messages/s; default `auto`: 70% of what this server
+does now with 20 users answering as fast as they can, measured for 30 s first with the soak's own
+messages, so that the rate fits the machine it runs on, quiet or shared; a number sets it),
+SOAK_SENDERS (400).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from actions.facts import load_facts  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 10)
-RATE_SETTING = (os.environ.get("SOAK_RATE") or "68").strip().lower()
+RATE_SETTING = (os.environ.get("SOAK_RATE") or "auto").strip().lower()
 MEASURE_SECONDS, MEASURE_USERS = 30, 20
 SENDERS = int(os.environ.get("SOAK_SENDERS") or 400)
 TIMEOUT = 30.0
