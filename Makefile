@@ -29,7 +29,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-levers audit purge forget review soak
+.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-start bench-levers audit purge forget review soak
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -120,6 +120,10 @@ run-scaled: install train services
 	@scripts/run_scaled.sh
 
 # Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
+# Seconds from `make run` to the first answer, the whole command timed (scripts/bench_start.py).
+bench-start: install train
+	$(BIN)/python scripts/bench_start.py
+
 bench-scaled: install train services
 	$(BIN)/python scripts/bench_scaled.py
 
