@@ -54,7 +54,10 @@ if [[ "${1:-}" == "--shell" ]]; then
   echo "Chat in the terminal (French, English or Spanish). After an answer with buttons, pick one"
   echo "with the arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
-  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli shell --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" \
+  # Rasa's console, served by our guarded channel (channels/console.py): what is typed here is
+  # redacted and limited like on every other channel before anything stores it.
+  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli run --connector channels.console.GuardedCmdlineInput \
+    --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" \
     --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)
   exit 0
 fi
