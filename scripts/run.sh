@@ -46,11 +46,10 @@ $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml"
 echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: $RUN/actions.log)"
 # rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise; Rasa is its only client.
 SANIC_HOST=127.0.0.1 $BIN/rasa run actions --port "$ACTIONS_PORT" > "$RUN/actions.log" 2>&1 &
-actions_pid=$!
-pids+=("$actions_pid")
+pids+=($!)
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
 
 if [[ "${1:-}" == "--shell" ]]; then
-  wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
   echo "Chat in the terminal (French, English or Spanish). After an answer with buttons, pick one"
   echo "with the arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
@@ -69,9 +68,6 @@ echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)
 $BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &
 pids+=($!)
-# The two servers start side by side (Rasa calls the action server only when a message comes):
-# the first answer comes about a second sooner than when Rasa waited for the action server.
-wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
 
 $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400 > "$RUN/purge.log" 2>&1 &
