@@ -56,7 +56,7 @@ rasa_ports=(); action_ports=()
 for i in $(seq 1 "$RASA_SERVERS"); do rasa_ports+=($((BASE_PORT + i))); done
 for i in $(seq 1 "$ACTION_SERVERS"); do action_ports+=($((BASE_PORT + 50 + i))); done
 
-NGINX_LIMIT_EXEMPT=${NGINX_LIMIT_EXEMPT:-} $BIN/python -m deploy.nginx "$(cd "$RUN" && pwd)" "$RASA_PORT" \
+$BIN/python -m deploy.nginx "$(cd "$RUN" && pwd)" "$RASA_PORT" \
   "$ACTIONS_PORT" "${rasa_ports[*]}" "${action_ports[*]}" > "$RUN/nginx.conf"
 
 for i in "${!action_ports[@]}"; do
