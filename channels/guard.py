@@ -70,6 +70,9 @@ MAX_MESSAGE_CHARS: int = _env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
 # rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT to this: RemoteAction.run passes it as the
 # aiohttp timeout of every custom action call; it is the only knob for that timeout.
 ACTION_TIMEOUT: float = _env_number("IOM_ACTION_TIMEOUT", 5.0)
+# How long after its start the Rasa server waits for an action server that is not listening yet
+# (perf/action_start.py, installed by perf.install()): `make run` starts both side by side.
+ACTION_START_WAIT: float = _env_number("IOM_ACTION_START_WAIT", 10.0)
 
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()

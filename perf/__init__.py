@@ -12,7 +12,10 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
 - `session` (perf/action_session.py): one kept-alive HTTP session per endpoint;
 - `runner` (perf/graph_runner.py): the model's graph run without dask;
 - always: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
-  (300 s), becomes IOM_ACTION_TIMEOUT (channels/guard.py, default 5 s).
+  (300 s), becomes IOM_ACTION_TIMEOUT (channels/guard.py, default 5 s); and an action call whose
+  connection is refused while the action server is still starting is sent again, for up to
+  IOM_ACTION_START_WAIT seconds (default 10) after the start (perf/action_start.py), so `make run`
+  can start both servers side by side.
 `IOM_PERF_PATCHES` chooses among the first four, for measuring each one: unset or `all` = every
 one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
 
@@ -72,7 +75,9 @@ def _module(name: str):
 def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
     """Every attribute of Rasa the chosen replacements (and the action timeout) replace, with the
     parameters each replacement expects (None: not a function)."""
-    targets: Dict[str, Optional[Tuple[str, ...]]] = {ACTION_TIMEOUT: None}
+    from perf import action_start
+
+    targets: Dict[str, Optional[Tuple[str, ...]]] = {ACTION_TIMEOUT: None, **action_start.REPLACES}
     for name in names:
         targets.update(_module(name).REPLACES)
     return targets
@@ -139,8 +144,11 @@ def install(server: bool = True) -> Tuple[str, ...]:
             "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
     for name in names:
         _module(name).install()
+    from channels.guard import ACTION_START_WAIT
     from channels.guard import ACTION_TIMEOUT as seconds
+    from perf import action_start
 
+    action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
     replace(ACTION_TIMEOUT, seconds)
     _installed = names
     return names

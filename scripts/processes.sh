@@ -2,8 +2,15 @@
 # on exit, and a wait for each to answer. The sourcing script sets LOG_DIR (where <name>.log is)
 # and may set WAIT_SECONDS (default 120).
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+# `jobs -p` too: a stop that arrives between `cmd &` and `pids+=($!)` (bash runs the trap between
+# the two) would otherwise leave that process running and the `wait` below waiting for it forever.
+cleanup() { for pid in "${pids[@]}" $(jobs -p); do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Ctrl-C or a TERM ends the script (then the EXIT trap stops everything). A trap that only ran
+# cleanup would let the script go on and start the next server after the stop (seen when a stop
+# came during start-up: `make run` then never exited).
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 wait_for() {  # url, name, pid: wait until url answers; fail if the process exits first
   local steps=$(( ${WAIT_SECONDS:-120} * 2 ))

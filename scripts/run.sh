@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts the assistant: action server, then the Rasa server (REST channel and every channel in
-# credentials.yml). `make run` calls this after install and training. --shell chats in the
-# terminal instead of serving HTTP.
+# Starts the assistant: action server and Rasa server side by side (REST channel and every channel
+# in credentials.yml), then the chat page. `make run` calls this after install and training.
+# --shell chats in the terminal instead of serving HTTP.
 #
 # Environment (all optional):
 #   RASA_PORT (5005)  ACTIONS_PORT (5055)  RASA_HOST (127.0.0.1)
@@ -47,9 +47,10 @@ echo "Starting the action server on 127.0.0.1:${ACTIONS_PORT} (log: $RUN/actions
 # rasa-sdk binds to 0.0.0.0 unless SANIC_HOST says otherwise; Rasa is its only client.
 SANIC_HOST=127.0.0.1 $BIN/rasa run actions --port "$ACTIONS_PORT" > "$RUN/actions.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "${pids[-1]}"
+actions_pid=$!
 
 if [[ "${1:-}" == "--shell" ]]; then
+  wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
   echo "Chat in the terminal (French, English or Spanish). After an answer with buttons, pick one"
   echo "with the arrow keys or choose 'Type out your own message...'. Type /stop to quit."
   # The shell's own server binds to loopback, one port above the REST default so both can run.
@@ -64,11 +65,15 @@ fi
 api_args=()
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
 
+# Side by side with the action server (about 1.5 s each): a message that reaches the Rasa server
+# before the action server listens is held until it does (perf/action_start.py), not answered
+# "temporarily unavailable".
 echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)"
 $BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
 
 $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400 > "$RUN/purge.log" 2>&1 &
 pids+=($!)

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -94,6 +95,32 @@ def test_hung_action_server_costs_at_most_the_action_timeout(stack):
     finally:
         os.killpg(stack.actions.pid, signal.SIGCONT)
     assert "Genève" in timed_say(stack, sender, "Où est le siège de l'OIM ?")[0]
+
+
+def test_message_sent_before_the_action_server_listens_gets_its_answer(tmp_path):
+    """`make run` starts both servers side by side, so the Rasa server can be up first. A message
+    it gets then waits for the action server (perf/action_start.py) instead of being answered
+    "temporarily unavailable", and is answered once the action server listens. (Once the action
+    server has answered, a refused connection fails at once: the first test above.)"""
+    early = Stack(tmp_path, credentials="channels.rest.GuardedRestInput:\n",
+                  env={"IOM_ACTION_START_WAIT": "120"})  # the default 10 s, with room for a slow CI
+    try:
+        early.start_rasa()  # and no action server yet
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(early.say, "early", "Bonjour")
+            time.sleep(1.0)
+            assert not pending.done(), texts(pending.result())  # not answered "unavailable"
+            early.start_actions()
+            reply = texts(pending.result(timeout=60))
+        assert reply == FACTS.message("greet", "fr")
+        assert user_texts(early, "early") == ["Bonjour"]
+        # A stopped action server is then reported at once, as before.
+        early.stop_actions()
+        reply, elapsed = timed_say(early, "early", "Who leads IOM?")
+        assert reply == FACTS.message("unavailable", "en")
+        assert elapsed < 2.0, f"took {elapsed:.2f}s"
+    finally:
+        early.stop()
 
 
 # --- facts file broken while running ----------------------------------------------------------

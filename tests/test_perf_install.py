@@ -82,6 +82,24 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 300
 
 
+def test_the_start_retry_is_installed_whichever_replacements_are_chosen(monkeypatch):
+    """`make run` starts both servers side by side in every IOM_PERF_PATCHES mode: an early
+    action call must be waited out with Rasa's own code too (perf/action_start.py)."""
+    from perf import action_session, action_start
+
+    monkeypatch.setenv("IOM_PERF_PATCHES", "0")
+    assert perf.install() == ()
+    assert EndpointConfig.request is action_start.request
+    assert action_start._inner is patching.original(action_start.REQUEST)  # Rasa's own
+    perf.restore()
+    monkeypatch.setenv("IOM_PERF_PATCHES", "session")
+    assert perf.install() == ("session",)
+    assert EndpointConfig.request is action_start.request
+    assert action_start._inner is action_session.request
+    perf.restore()
+    assert EndpointConfig.request is patching.original(action_start.REQUEST)
+
+
 def test_a_renamed_internal_stops_the_install_before_anything_is_replaced(monkeypatch):
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     run = DaskGraphRunner.run

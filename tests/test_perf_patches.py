@@ -42,7 +42,7 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 import perf
 from components.intent_classifier import LogisticRegressionClassifier
 from components.sentence_featurizer import SentenceCountVectorsFeaturizer
-from perf import action_session, action_validation, graph_runner
+from perf import action_session, action_start, action_validation, graph_runner
 from scripts.evaluate_holdout import load_examples
 from tests.servers import MODEL, ROOT
 
@@ -347,3 +347,79 @@ def test_stopped_server_and_http_errors_raise_as_in_rasa():
             await runner.cleanup()
 
     asyncio.run(scenario())
+
+
+# --- an action server still starting (perf/action_start.py) -------------------------------------
+
+def install_as_the_server_does(window: float = action_start.START_WINDOW) -> None:
+    action_session.install()
+    action_start.install(window)
+
+
+def test_action_server_still_starting_is_waited_for():
+    """`make run` starts both servers side by side: the first message may reach the Rasa server
+    before the action server listens. It gets its answer once the action server is up."""
+    install_as_the_server_does()
+    calls = []
+
+    async def scenario():
+        async def handler(request):
+            calls.append(await request.json())
+            return web.json_response({"echo": calls[-1]["n"]})
+
+        port = free_port()
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        late = loop.create_task(asyncio.sleep(0.6))
+        runners = []
+        late.add_done_callback(lambda _: runners.append(loop.create_task(serve(port, handler))))
+        try:
+            answer = await endpoint.request(json={"n": 1}, method="post", timeout=5)
+            return answer, loop.time() - started
+        finally:
+            for runner in runners:
+                await (await runner).cleanup()
+
+    answer, waited = asyncio.run(scenario())
+    assert answer == {"echo": 1}
+    assert calls == [{"n": 1}]  # sent once: the refused attempts never reached it
+    assert waited >= 0.6
+
+
+def test_action_server_stopped_after_it_answered_fails_at_once():
+    """Once the action server has answered, a refused connection means it stopped: the call fails
+    as in Rasa, without waiting (the user gets "temporarily unavailable" quickly)."""
+    install_as_the_server_does(window=30)
+
+    async def scenario():
+        async def handler(request):
+            return web.json_response({"ok": True})
+
+        port = free_port()
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        runner = await serve(port, handler)
+        assert await endpoint.request(json={}, method="post", timeout=5) == {"ok": True}
+        await runner.cleanup()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await endpoint.request(json={}, method="post", timeout=5)
+        return loop.time() - started
+
+    assert asyncio.run(scenario()) < 5  # not the 30 s of the start window
+
+
+def test_action_server_that_never_starts_fails_when_the_start_window_ends():
+    install_as_the_server_does(window=0.5)
+
+    async def scenario():
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{free_port()}/webhook")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(aiohttp.ClientConnectorError):  # then "unavailable", as in Rasa
+            await endpoint.request(json={}, method="post", timeout=5)
+        return loop.time() - started
+
+    waited = asyncio.run(scenario())
+    assert 0.3 <= waited < 5  # waited for the window, then gave up
