@@ -178,7 +178,9 @@ class _Connections:
             transport = connection.transport
             if transport is None or transport.is_closing():
                 continue
-            http = connection._http
+            # Set by the connection's task one loop iteration after it was accepted (and added
+            # to the set): until then the slot is empty, and its request not yet read.
+            http = getattr(connection, "_http", None)
             if http is None or (
                 http.stage is Stage.IDLE
                 and (connection.recv_buffer or not self.had_request(connection))

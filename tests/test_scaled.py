@@ -294,7 +294,8 @@ def test_stopping_a_server_mid_turn_finishes_that_turn(cluster, gate):
         while not refuses_connections(cluster.rasa_ports[index]):
             assert time.monotonic() < deadline, "the stopping server still takes connections"
             time.sleep(0.05)
-        assert turn.is_alive() and stopping.poll() is None, "the held turn ended early"
+        assert turn.is_alive() and stopping.poll() is None, (
+            "the held turn ended early", answer, stopping.poll())
         # Meanwhile other users are answered, by the other server.
         others = [(f"other-{i}-{uuid.uuid4().hex[:6]}", *FRENCH[i % len(FRENCH)]) for i in range(4)]
         for other_sender, text, other_word in others:
