@@ -65,8 +65,10 @@ async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Optional[A
                 waited = True
             await asyncio.sleep(RETRY_EVERY)
             continue
-        except aiohttp.ClientResponseError:
-            self.__dict__[_REACHED] = True  # it answered, with an error status
+        except Exception:
+            # It answered with an error status (Rasa's own ClientResponseError, not aiohttp's),
+            # or the connection was made and then timed out: the server is up either way.
+            self.__dict__[_REACHED] = True
             raise
         self.__dict__[_REACHED] = True
         return result

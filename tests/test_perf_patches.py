@@ -410,6 +410,30 @@ def test_action_server_stopped_after_it_answered_fails_at_once():
     assert asyncio.run(scenario()) < 5  # not the 30 s of the start window
 
 
+def test_action_server_that_answered_with_an_error_then_stopped_fails_at_once():
+    """An error status is an answer too: the action server was up, so once it has stopped a
+    refused connection is not waited out."""
+    install_as_the_server_does(window=30)
+
+    async def scenario():
+        async def failing(request):
+            return web.json_response({"error": "boom"}, status=500)
+
+        port = free_port()
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        runner = await serve(port, failing)
+        with pytest.raises(ClientResponseError):
+            await endpoint.request(json={}, method="post", timeout=5)
+        await runner.cleanup()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await endpoint.request(json={}, method="post", timeout=5)
+        return loop.time() - started
+
+    assert asyncio.run(scenario()) < 5  # not the 30 s of the start window
+
+
 def test_action_server_that_never_starts_fails_when_the_start_window_ends():
     install_as_the_server_does(window=0.5)
 
