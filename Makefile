@@ -119,11 +119,11 @@ services:
 run-scaled: install train services
 	@scripts/run_scaled.sh
 
-# Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
 # Seconds from `make run` to the first answer, the whole command timed (scripts/bench_start.py).
 bench-start: install train
 	$(BIN)/python scripts/bench_start.py
 
+# Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
 bench-scaled: install train services
 	$(BIN)/python scripts/bench_scaled.py
 

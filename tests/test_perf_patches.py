@@ -367,19 +367,20 @@ def test_action_server_still_starting_is_waited_for():
             calls.append(await request.json())
             return web.json_response({"echo": calls[-1]["n"]})
 
+        async def serve_late():
+            await asyncio.sleep(0.6)
+            return await serve(port, handler)
+
         port = free_port()
         endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
         loop = asyncio.get_running_loop()
         started = loop.time()
-        late = loop.create_task(asyncio.sleep(0.6))
-        runners = []
-        late.add_done_callback(lambda _: runners.append(loop.create_task(serve(port, handler))))
+        late = loop.create_task(serve_late())
         try:
             answer = await endpoint.request(json={"n": 1}, method="post", timeout=5)
             return answer, loop.time() - started
         finally:
-            for runner in runners:
-                await (await runner).cleanup()
+            await (await late).cleanup()
 
     answer, waited = asyncio.run(scenario())
     assert answer == {"echo": 1}
