@@ -2,7 +2,7 @@
 
 Runs the training data's office tables the way the trained pipeline does (Rasa's own patterns
 for RegexEntityExtractor, case-insensitive; EntitySynonymMapper's synonyms), then the actions'
-choice among overlapping matches (actions.answers._office_fact). It fails if a table puts a
+choice among overlapping matches (actions.understanding._office_fact). It fails if a table puts a
 shorter name before a longer one that starts with it, or if a name has no synonym.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from rasa.nlu.utils.pattern_utils import extract_patterns
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.answers import ANY_DEPUTY, OFFICE_FACTS, _office_fact
+from actions.understanding import ANY_DEPUTY, OFFICE_FACTS, _office_fact
 
 NLU = Path(__file__).resolve().parents[1] / "data" / "nlu"
 
