@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional
 
 from actions.facts import Facts
 from actions.membership import (
-    _source_text,
+    source_text,
     membership_text,
     newest_members_text,
     observer_list_text,
@@ -21,17 +21,17 @@ from actions.membership import (
     since_text,
 )
 from actions.understanding import (
-    _LEADERSHIP_INTENTS,
     ANY_DEPUTY,
     COUNTRY_INTENTS,
     FOLLOW_UP_INTENTS,
+    LEADERSHIP_INTENTS,
     OFFICE_FACTS,
     OFFICE_FUNCTION,
     SIMPLE_FACT_INTENTS,
     SMALL_TALK_INTENTS,
     STATES_LIST_INTENTS,
-    _country_codes,
-    _office_fact,
+    country_codes,
+    office_fact,
     suggested_topics,
 )
 from components.countries import is_country_code
@@ -128,7 +128,7 @@ def follow_up_reply(
         return fact_reply(facts, topic, lang, part="long")
     if topic in ("member_states", "presence") and is_country_code(country):
         # "Source?" / "since when?" after an answer about a country are about that country.
-        text = _source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
+        text = source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
         return Reply(text, buttons, topic=topic, country=country)
     if intent == "ask_source":
         text = facts.message("source", lang, sources=", ".join(facts.sources(topic, lang)), as_of=fact["as_of"])
@@ -150,7 +150,7 @@ def answer(
     """The reply to a fact question or follow-up (intents in FACT_INTENTS)."""
     if intent in FOLLOW_UP_INTENTS:
         return follow_up_reply(facts, intent, topic, country, lang)
-    countries = _country_codes(entities)
+    countries = country_codes(entities)
     if intent in (*COUNTRY_INTENTS, *STATES_LIST_INTENTS):
         if countries:
             # "et au Mali ?" after an answer on IOM in a country asks the same about Mali.
@@ -165,11 +165,11 @@ def answer(
             return country_reply(facts, [], lang)
     if intent == "ask_presence" and countries:
         return presence_reply(facts, countries, lang)
-    if intent in _LEADERSHIP_INTENTS:
-        office = _office_fact(entities)
+    if intent in LEADERSHIP_INTENTS:
+        office = office_fact(entities)
         if intent == "ask_office":
             # "Who handles operations?": the office named by what it does.
-            office = office or _office_fact(entities, OFFICE_FUNCTION)
+            office = office or office_fact(entities, OFFICE_FUNCTION)
         if office == ANY_DEPUTY:
             return _deputies_reply(facts, lang)
         if office:

@@ -77,7 +77,7 @@ def _status_text(facts: Facts, code: str, lang: str) -> str:
     return f"{text} {note['note'][lang]}" if note else text
 
 
-def _source_text(facts: Facts, code: str, lang: str) -> str:
+def source_text(facts: Facts, code: str, lang: str) -> str:
     row = facts.state(code)
     if row is not None:
         return _row_source(facts, row, lang)
@@ -87,7 +87,7 @@ def _source_text(facts: Facts, code: str, lang: str) -> str:
 
 def membership_text(facts: Facts, code: str, lang: str) -> str:
     """Whether the country is a Member State, an Observer State or not on the list, and the source."""
-    return f"{_status_text(facts, code, lang)}\n\n{_source_text(facts, code, lang)}"
+    return f"{_status_text(facts, code, lang)}\n\n{source_text(facts, code, lang)}"
 
 
 def presence_text(facts: Facts, code: str, lang: str) -> str:

@@ -59,7 +59,7 @@ SUGGESTION_FLOOR = 0.08
 MAX_SUGGESTIONS = 3
 
 
-def _country_codes(entities: Iterable[Dict]) -> List[str]:
+def country_codes(entities: Iterable[Dict]) -> List[str]:
     """The distinct country codes among the entities, in order, at most MAX_COUNTRIES."""
     codes: List[str] = []
     for value in _entity_values(entities, "country"):
@@ -83,7 +83,7 @@ def _contains(outer: Dict, inner: Dict) -> bool:
         return False  # a button payload's entity has no position
 
 
-def _office_fact(entities: Iterable[Dict], entity: str = "office") -> Optional[str]:
+def office_fact(entities: Iterable[Dict], entity: str = "office") -> Optional[str]:
     offices = [
         e for e in entities or []
         if e.get("entity") == entity and (e.get("value") in OFFICE_FACTS or e.get("value") == ANY_DEPUTY)
@@ -117,7 +117,7 @@ _ABOUT_IOM_INTENTS = tuple(
 )
 # Intents a named office overrules: the classifier saw no question it could place.
 _OVERRULED_BY_AN_OFFICE = ("nlu_fallback", "greet", "goodbye", "thanks", "bot_challenge", "help")
-_LEADERSHIP_INTENTS = ("ask_office", "ask_leadership")
+LEADERSHIP_INTENTS = ("ask_office", "ask_leadership")
 
 
 def resolve_intent(
@@ -146,7 +146,7 @@ def resolve_intent(
         and not _IOM_NAMED.search(text)
     ):
         return "out_of_scope"
-    if _office_fact(entities) and (
+    if office_fact(entities) and (
         intent in _OVERRULED_BY_AN_OFFICE
         or (intent == "inform_country" and not _entity_values(entities, "country"))
     ):
@@ -167,10 +167,10 @@ def suggestion_topic(intent: Optional[str], entities: Iterable[Dict]) -> Optiona
     """The topic a button would offer for a ranked intent (None: nothing to offer)."""
     if intent in SIMPLE_FACT_INTENTS:
         return SIMPLE_FACT_INTENTS[intent]
-    if intent in _LEADERSHIP_INTENTS:
-        office = _office_fact(entities)
+    if intent in LEADERSHIP_INTENTS:
+        office = office_fact(entities)
         if intent == "ask_office":
-            office = office or _office_fact(entities, OFFICE_FUNCTION)
+            office = office or office_fact(entities, OFFICE_FUNCTION)
         return office if office in OFFICE_FACTS else "leadership"
     if intent == "inform_country":
         return "member_states"
