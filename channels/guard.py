@@ -66,12 +66,12 @@ def _env_number(name: str, default: float, kind: type = float) -> Any:
 
 
 MAX_MESSAGE_CHARS: int = _env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
-# perf.install() (the one entry point for replacements of Rasa internals) sets Rasa's
+# server.install() (the one entry point for replacements of Rasa internals) sets Rasa's
 # rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT to this: RemoteAction.run passes it as the
 # aiohttp timeout of every custom action call; it is the only knob for that timeout.
 ACTION_TIMEOUT: float = _env_number("IOM_ACTION_TIMEOUT", 5.0)
 # How long after its start the Rasa server waits for an action server that is not listening yet
-# (perf/action_start.py, installed by perf.install()): `make run` starts both side by side.
+# (server/action_start.py, installed by server.install()): `make run` starts both side by side.
 ACTION_START_WAIT: float = _env_number("IOM_ACTION_START_WAIT", 10.0)
 
 # The Rasa server reads the same facts file as the action server for these few replies.

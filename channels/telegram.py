@@ -60,7 +60,7 @@ import throttle
 from actions.language import normalise_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
-from deploy import drain
+from server import drain
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
 
@@ -306,7 +306,7 @@ class TelegramInput(RasaTelegramInput):
         telegram_webhook = Blueprint("telegram_webhook", __name__)
         handle = guarded(on_new_message)
 
-        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        # Stopping: serve what reached this server, refuse new connections (server/drain.py).
         drain.register(telegram_webhook)
 
         @telegram_webhook.route("/", methods=["GET"])

@@ -1,4 +1,4 @@
-"""The windowed tracker store (perf/tracker_store.py) loses nothing and keeps the state.
+"""The windowed tracker store (server/tracker_store.py) loses nothing and keeps the state.
 
 Real action server + Rasa server (tests/servers.py) with `WindowedSQLTrackerStore` on SQLite, a
 small window (2 user turns), so the window is cut several times in one conversation, and room for
@@ -31,7 +31,7 @@ def stack(tmp_path_factory):
     s = Stack(workdir)
     s.endpoints = (
         f'action_endpoint:\n  url: "http://127.0.0.1:{s.actions_port}/webhook"\n'
-        "tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+        "tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {s.tracker_db}\n  window_turns: 2\n  max_conversations: 3\n"
     )
     s.start()

@@ -8,7 +8,7 @@
   was in another language, i.e. the reply language is right only if the sentence itself shows
   it; with the full models (action server) and the light ones (Rasa server's notices).
 
-Usage: .venv/bin/python scripts/bench_language.py [--runs 2]
+Usage: .venv/bin/python bench/language.py [--runs 2]
 """
 
 from __future__ import annotations

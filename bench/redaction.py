@@ -1,4 +1,4 @@
-"""What redaction costs the Rasa server per message: `python -m privacy.bench`.
+"""What redaction costs the Rasa server per message: `python -m bench.redaction`.
 
 Times `redact` over the NLU hold-out sentences (what people ask: few digits) and over messages
 full of personal data (the tests' table), and over the worst case the guard lets through

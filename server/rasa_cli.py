@@ -1,13 +1,13 @@
-"""Rasa's command line, started faster: `python -m perf.rasa_cli run ...` = `rasa run ...`.
+"""Rasa's command line, started faster: `python -m server.rasa_cli run ...` = `rasa run ...`.
 
-Before Rasa is imported it calls `perf.install()` (perf/__init__.py), the one place that installs
-perf's replacements of Rasa internals:
+Before Rasa is imported it calls `server.install()` (server/__init__.py), the one place that installs
+server/'s replacements of Rasa internals:
 - the server commands (`run`, `shell`) get all of them, each checked first: if the installed Rasa
   is not a version they were checked against, or an attribute they replace is missing or changed,
   it prints what is wrong and exits with status 1 instead of starting without them. Among them:
-  TensorFlow, Matplotlib and dask are not imported (perf/lean.py);
+  TensorFlow, Matplotlib and dask are not imported (server/lean.py);
 - every command that loads a model (all but `run actions`) gets skops' trusted type lists from a
-  file made once per installation (perf/skops_types.py) instead of computing them at each start.
+  file made once per installation (server/skops_types.py) instead of computing them at each start.
 
 Everything else is Rasa's own `main()` with the same arguments. Plain `rasa ...` still works, with
 Rasa's own code throughout: TensorFlow loaded, a slower start, and Rasa's 300 s timeout for the
@@ -20,11 +20,11 @@ ACTION_SERVER = sys.argv[1:3] == ["run", "actions"]
 SERVER = sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER
 
 if __name__ == "__main__" and not ACTION_SERVER:
-    import perf
+    import server
 
     try:
-        perf.install(server=SERVER)
-    except perf.RasaInternalsChanged as error:
+        server.install(server=SERVER)
+    except server.RasaInternalsChanged as error:
         print(f"Not starting: {error}", file=sys.stderr)
         sys.exit(1)
 

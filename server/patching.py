@@ -1,4 +1,4 @@
-"""How perf/ replaces an internal of Rasa: by name, checked first, and undoable.
+"""How server/ replaces an internal of Rasa: by name, checked first, and undoable.
 
 A replacement names its target as `"module:Attribute.path"` (e.g.
 `"rasa.engine.runner.dask:DaskGraphRunner.run"`). `missing(target, params)` says what is wrong

@@ -8,12 +8,12 @@ module: 0.6 s, far more once Rasa has loaded its ~3,000 modules). Rasa then load
 if every type in the file is in those lists.
 
 The lists depend only on the installed skops, scikit-learn, SciPy and NumPy. `python -m
-perf.skops_types` (run by `make install` and the Docker build) imports skops' own module in a fresh
+server.skops_types` (run by `make install` and the Docker build) imports skops' own module in a fresh
 interpreter and writes its lists, with those versions, to `<venv>/share/iom/skops-trusted-types.json`.
-`install()` (perf.install(), before Rasa is imported) then makes `skops.io._trusted_types` a module
+`install()` (server.install(), before Rasa is imported) then makes `skops.io._trusted_types` a module
 holding the same lists, read from that file. A file written for other versions (or missing,
 unreadable) is not used: then skops' own module runs, imported right away, before Rasa, when few
-modules are loaded (2 s instead of 8 s). tests/test_perf_patches.py compares the file's lists with
+modules are loaded (2 s instead of 8 s). tests/test_rasa_replacements.py compares the file's lists with
 a fresh import of skops' module.
 
 The file decides what skops trusts, like the installed packages themselves: it lives in the venv,
@@ -83,7 +83,7 @@ def write() -> Path:
     """Computes the lists in this (fresh) interpreter and writes the file."""
     # skops finds a ufunc's module by scanning the loaded modules in order: start from none of these.
     if any(name in sys.modules for name in ("skops.io", "sklearn", "scipy", "rasa")):
-        raise RuntimeError("compute the lists in a fresh interpreter: python -m perf.skops_types")
+        raise RuntimeError("compute the lists in a fresh interpreter: python -m server.skops_types")
     path = cache_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"key": key(), "values": compute()}
@@ -102,7 +102,7 @@ class _CachedListsLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__dict__.update({name: list(value) for name, value in self.values.items()})
-        module.__doc__ = f"skops' trusted type names, read from {cache_path()} (perf/skops_types.py)"
+        module.__doc__ = f"skops' trusted type names, read from {cache_path()} (server/skops_types.py)"
 
 
 class CachedListsFinder(importlib.abc.MetaPathFinder):
@@ -126,7 +126,7 @@ def install() -> bool:
     values = read() if MODULE not in sys.modules else None
     if values is None:
         if MODULE not in sys.modules:
-            logger.info("No valid %s (run `python -m perf.skops_types`): skops computes its "
+            logger.info("No valid %s (run `python -m server.skops_types`): skops computes its "
                         "trusted types at start", cache_path())
         import skops.io  # noqa: F401  (now, while few modules are loaded: see the docstring)
 

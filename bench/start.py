@@ -84,7 +84,7 @@ def main() -> int:
     for index in range(runs):
         with tempfile.TemporaryDirectory(prefix="iom-bench-start-") as folder:
             times.append(one_run(Path(folder), expected))
-            # perf/action_start.py logs this when the Rasa server was up before the action server
+            # server/action_start.py logs this when the Rasa server was up before the action server
             held = "still starting?" in (Path(folder) / "rasa.log").read_text(errors="replace")
         print(f"  run {index + 1}: {times[-1]:.2f} s"
               + ("  (first message held until the action server listened)" if held else ""),

@@ -25,7 +25,7 @@ from typing import Dict, Iterable, Iterator, List, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(ROOT))
 
@@ -123,9 +123,9 @@ def holdout_overlaps(folder: Path = HOLDOUT, training_folder: Path = TRAINING_DA
 
 
 async def evaluate(model: str, folder: Path):
-    import perf
+    import server
 
-    perf.install(server=False)  # skops' trusted types, as perf/rasa_cli.py: loads the model faster
+    server.install(server=False)  # skops' trusted types, as server/rasa_cli.py: loads the model faster
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)

@@ -18,7 +18,7 @@ computes, per set of targets, the nodes needed and a dependency order once, then
 Node order: dependencies first, then the node (depth-first over `needs` in their declared order).
 Rasa's prediction graphs are chains for NLU and independent branches for the policies; no two
 independent branches write to the same object, so any dependency order gives the same result
-(tests/test_perf_patches.py compares both runners on the trained model).
+(tests/test_rasa_replacements.py compares both runners on the trained model).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 
-from perf import patching
+from server import patching
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ REPLACES = {RUN: ("self", "inputs", "targets")}
 Plan = List[Tuple[Text, Any, Tuple[Text, ...]]]
 
 _PLANS = "_iom_plans"
-# Rasa's own `run`, kept for comparisons (None if missing: perf.check() reports that at start).
+# Rasa's own `run`, kept for comparisons (None if missing: server.check() reports that at start).
 _dask_run = getattr(DaskGraphRunner, "run", None) and patching.original(RUN)
 
 

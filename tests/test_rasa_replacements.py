@@ -1,4 +1,4 @@
-"""perf/ and components/ replace pieces of Rasa to save CPU; each must give what Rasa's own code
+"""server/ and components/ replace pieces of Rasa to save CPU; each must give what Rasa's own code
 gives. Compared on the trained model (models/iom.tar.gz) and the hold-out sentences, and, for the
 HTTP session, against real HTTP servers on 127.0.0.1. Every test gets Rasa's own code back
 afterwards (the `rasa_restored` fixture, tests/conftest.py)."""
@@ -39,11 +39,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-import perf
+import server
 from components.intent_classifier import LogisticRegressionClassifier
 from components.sentence_featurizer import SentenceCountVectorsFeaturizer
-from perf import action_session, action_start, action_validation, graph_runner
-from scripts.evaluate_holdout import load_examples
+from server import action_session, action_start, action_validation, graph_runner
+from tests.tools.evaluate_holdout import load_examples
 from tests.servers import MODEL, ROOT
 
 pytestmark = pytest.mark.usefixtures("rasa_restored")
@@ -215,11 +215,11 @@ class AlwaysSays:
 def test_compiled_rejecting_a_valid_response_is_logged_and_jsonschema_decides(monkeypatch, caplog):
     monkeypatch.setattr(action_validation.jsonschema_rs, "Draft202012Validator", AlwaysSays(False))
     action_validation.install()
-    with caplog.at_level("WARNING", logger="perf.action_validation"):
+    with caplog.at_level("WARNING", logger="server.action_validation"):
         assert our_verdict(copy.deepcopy(VALID[2])) == (True, None)
     assert "Validators disagree: jsonschema-rs rejected" in caplog.text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="perf.action_validation"):
+    with caplog.at_level("WARNING", logger="server.action_validation"):
         assert our_verdict(copy.deepcopy(INVALID[1])) == rasa_verdict(INVALID[1])
     assert caplog.text == ""  # both reject: no disagreement
 
@@ -230,7 +230,7 @@ def test_compiled_accepting_an_invalid_response_is_caught_by_the_spot_check(monk
     action_validation.install()
     bad = {"events": [{"event": "slot", "name": 3, "value": "a secret the user typed"}]}
     verdicts = []
-    with caplog.at_level("WARNING", logger="perf.action_validation"):
+    with caplog.at_level("WARNING", logger="server.action_validation"):
         for _ in range(4):
             verdicts.append(our_verdict(copy.deepcopy(bad))[0])
     # Responses 1 and 4 are checked by jsonschema too: refused as Rasa refuses them, and logged.
@@ -241,11 +241,11 @@ def test_compiled_accepting_an_invalid_response_is_caught_by_the_spot_check(monk
 
 
 def test_patch_selection():
-    assert perf.chosen("") == perf.PATCHES == perf.chosen("all")
-    assert perf.chosen("0") == () == perf.chosen("none")
-    assert perf.chosen(" runner , validation") == ("runner", "validation")
+    assert server.chosen("") == server.PATCHES == server.chosen("all")
+    assert server.chosen("0") == () == server.chosen("none")
+    assert server.chosen(" runner , validation") == ("runner", "validation")
     with pytest.raises(ValueError):
-        perf.chosen("turbo")
+        server.chosen("turbo")
 
 
 # --- pooled HTTP session -----------------------------------------------------------------------
@@ -349,7 +349,7 @@ def test_stopped_server_and_http_errors_raise_as_in_rasa():
     asyncio.run(scenario())
 
 
-# --- an action server still starting (perf/action_start.py) -------------------------------------
+# --- an action server still starting (server/action_start.py) -------------------------------------
 
 def install_as_the_server_does(window: float = action_start.START_WINDOW) -> None:
     action_session.install()

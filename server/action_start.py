@@ -14,8 +14,8 @@ connection means it has stopped, and the call fails at once as in Rasa (tests/te
 "unavailable" within 2 s). An action server that never comes up costs the early messages at most
 the rest of the window, then they get the same "unavailable" as before.
 
-Installed always (perf/__init__.py), whichever replacements IOM_PERF_PATCHES chooses: it wraps the
-`EndpointConfig.request` installed at that moment (Rasa's own, or perf/action_session.py's).
+Installed always (server/__init__.py), whichever replacements IOM_PERF_PATCHES chooses: it wraps the
+`EndpointConfig.request` installed at that moment (Rasa's own, or server/action_session.py's).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Optional
 import aiohttp
 from rasa.utils.endpoints import EndpointConfig
 
-from perf import patching
+from server import patching
 
 logger = logging.getLogger(__name__)
 

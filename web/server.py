@@ -1,6 +1,6 @@
 """Serves the website chat page and the widget bundle (no CDN, nothing fetched from outside).
 
-    .venv/bin/python scripts/web_server.py [--host 127.0.0.1] [--port 8080] [--rasa-url URL]
+    .venv/bin/python web/server.py [--host 127.0.0.1] [--port 8080] [--rasa-url URL]
 
 Environment (flags win): WEB_HOST (127.0.0.1), WEB_PORT (8080), RASA_PORT (5005: the browser
 talks to the Rasa server on the page's own host name at that port), IOM_RASA_PUBLIC_URL (the

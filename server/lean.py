@@ -17,7 +17,7 @@ each first import (BENCHMARKS.md, "Lean server"):
 3. `rasa.server` -> `rasa.core.test` -> `rasa.nlu.test` -> `import rasa.utils.plotting` ->
    Matplotlib (only used to draw evaluation plots).
 4. `rasa.engine.runner.dask` -> `import dask`: only `DaskGraphRunner.run` calls dask, and
-   perf/graph_runner.py replaces it.
+   server/graph_runner.py replaces it.
 5. Not TensorFlow, but as heavy at start: `rasa.core.channels` (imported by everything that names
    a channel class) imports all 15 built-in channels and their SDKs (webexteamssdk, google-auth,
    questionary/prompt_toolkit, slack_sdk...; ~0.6 s and ~28 MB), and `rasa.core.run` imports the
@@ -36,12 +36,12 @@ What is done, the least that keeps each out:
   first use (`CHANNELS`, module `__getattr__`): the base classes at once, each built-in channel
   class, `input_channel_classes` and `BUILTIN_CHANNELS` (a read-only mapping that imports a
   channel's module when that channel is looked up) when read. Rasa's file is checked by its
-  SHA-256 at start: any change to it stops the server (perf.check()). The console channel module
+  SHA-256 at start: any change to it stops the server (server.check()). The console channel module
   is deferred like 1, 3, 4.
 
 Also: Python's own distutils instead of setuptools' copy (`use_stdlib_distutils`, setuptools' own
 switch); no cyclic garbage collection until the model is loaded (`pause_garbage_collection`,
-`load_agent_on_start`); skops' trusted types are perf/skops_types.py. Rasa's own switch for TensorFlow's threads
+`load_agent_on_start`); skops' trusted types are server/skops_types.py. Rasa's own switch for TensorFlow's threads
 and GPUs (`setup_tf_environment`) only imports it when its environment variables are set; they
 are not. tests/test_lean_server.py starts the server as
 `make run` does and checks that none of these modules is loaded after answering.
@@ -64,7 +64,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Type
 
-from perf import patching
+from server import patching
 
 # Modules whose code runs only when first used (see the module docstring).
 DEFERRED = ("rasa.utils.train_utils", "rasa.utils.plotting", "dask", "rasa.core.channels.console")
@@ -247,7 +247,7 @@ def channels_init_changed() -> list:
     except (AttributeError, OSError, TypeError) as error:
         return [f"{CHANNELS_PACKAGE}: cannot read its __init__.py ({error})"]
     if digest != CHANNELS_INIT_SHA256:
-        return [f"{spec.origin}: changed (SHA-256 {digest[:12]}...); perf/lean.py serves its "
+        return [f"{spec.origin}: changed (SHA-256 {digest[:12]}...); server/lean.py serves its "
                 "names lazily (CHANNELS) and must be checked against it"]
     return []
 
@@ -261,7 +261,7 @@ def missing_modules() -> list:
         except (ImportError, ValueError) as error:
             found, name = None, f"{name} ({error})"
         if found is None:
-            problems.append(f"{name}: module not found (perf/lean.py defers it)")
+            problems.append(f"{name}: module not found (server/lean.py defers it)")
     return problems
 
 
@@ -281,15 +281,15 @@ def use_stdlib_distutils() -> None:
 
 
 def install_import_hook() -> None:
-    """Defers `DEFERRED`; must come before anything imports them (perf/rasa_cli.py: first)."""
+    """Defers `DEFERRED`; must come before anything imports them (server/rasa_cli.py: first)."""
     global _finder
     use_stdlib_distutils()
     if _finder is None:
         already = [name for name in DEFERRED if name in sys.modules]
         if already:
             raise patching.RasaInternalsChanged(
-                f"perf.lean: {', '.join(already)} imported before perf.install(); "
-                "perf.install() must run before Rasa is imported")
+                f"server.lean: {', '.join(already)} imported before server.install(); "
+                "server.install() must run before Rasa is imported")
         _finder = DeferringFinder(DEFERRED)
         sys.meta_path.insert(0, _finder)
     global _channels_finder

@@ -1,6 +1,6 @@
-"""perf.install(), the one entry point of perf/'s replacements of Rasa internals: the start-up
+"""server.install(), the one entry point of server/'s replacements of Rasa internals: the start-up
 check (a Rasa upgrade that renames or changes a replaced internal stops the server, loudly), the
-undo, and the lean server's pieces (perf/lean.py, perf/skops_types.py) against Rasa's and skops'
+undo, and the lean server's pieces (server/lean.py, server/skops_types.py) against Rasa's and skops'
 own behaviour. What runs the Rasa server is checked in a separate Python process; every test gets
 Rasa's own code back afterwards (`rasa_restored`, tests/conftest.py)."""
 
@@ -25,13 +25,13 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.storage import ModelMetadata
 from rasa.utils.endpoints import EndpointConfig
 
-import perf
-from perf import lean, patching, skops_types
+import server
+from server import lean, patching, skops_types
 from tests.servers import BIN, MODEL, ROOT
 
 pytestmark = pytest.mark.usefixtures("rasa_restored")
 
-# perf.install() in this process: lean's import hook must come before Rasa is imported, and this
+# server.install() in this process: lean's import hook must come before Rasa is imported, and this
 # process has imported Rasa already (lean is checked in a fresh process below).
 WITHOUT_LEAN = "validation,session,runner"
 
@@ -45,7 +45,7 @@ def python(code: str, env=None, timeout: float = 300) -> subprocess.CompletedPro
 def own_values():
     """Each replaced attribute as its owner holds it (not through descriptors)."""
     values = {}
-    for target in perf.replaced_attributes(perf.PATCHES):
+    for target in server.replaced_attributes(server.PATCHES):
         module, _, path = target.partition(":")
         owner = importlib.import_module(module)
         *parents, name = path.split(".")
@@ -58,9 +58,9 @@ def own_values():
 # --- the check at start -------------------------------------------------------------------------
 
 def test_installed_rasa_passes_the_check():
-    assert perf.check(perf.PATCHES) == []
+    assert server.check(server.PATCHES) == []
     # Every replacement declares what it replaces; the action timeout is always there.
-    assert len(perf.replaced_attributes(perf.PATCHES)) == 9
+    assert len(server.replaced_attributes(server.PATCHES)) == 9
 
 
 def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
@@ -68,7 +68,7 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
 
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     before = own_values()
-    assert perf.install() == ("validation", "session", "runner")
+    assert server.install() == ("validation", "session", "runner")
     after = own_values()
     changed = [target for target in before if after[target] is not before[target]]
     not_installed = set(lean.REPLACES) | {
@@ -77,26 +77,26 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
     import rasa.core.actions.action as rasa_action
 
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == ACTION_TIMEOUT != 300
-    perf.restore()
+    server.restore()
     assert all(own_values()[target] is value for target, value in before.items())
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 300
 
 
 def test_the_start_retry_is_installed_whichever_replacements_are_chosen(monkeypatch):
     """`make run` starts both servers side by side in every IOM_PERF_PATCHES mode: an early
-    action call must be waited out with Rasa's own code too (perf/action_start.py)."""
-    from perf import action_session, action_start
+    action call must be waited out with Rasa's own code too (server/action_start.py)."""
+    from server import action_session, action_start
 
     monkeypatch.setenv("IOM_PERF_PATCHES", "0")
-    assert perf.install() == ()
+    assert server.install() == ()
     assert EndpointConfig.request is action_start.request
     assert action_start._inner is patching.original(action_start.REQUEST)  # Rasa's own
-    perf.restore()
+    server.restore()
     monkeypatch.setenv("IOM_PERF_PATCHES", "session")
-    assert perf.install() == ("session",)
+    assert server.install() == ("session",)
     assert EndpointConfig.request is action_start.request
     assert action_start._inner is action_session.request
-    perf.restore()
+    server.restore()
     assert EndpointConfig.request is patching.original(action_start.REQUEST)
 
 
@@ -104,8 +104,8 @@ def test_a_renamed_internal_stops_the_install_before_anything_is_replaced(monkey
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     run = DaskGraphRunner.run
     monkeypatch.delattr(EndpointConfig, "session")  # as if Rasa had renamed it
-    with pytest.raises(perf.RasaInternalsChanged) as error:
-        perf.install()
+    with pytest.raises(server.RasaInternalsChanged) as error:
+        server.install()
     assert "rasa.utils.endpoints:EndpointConfig.session: not found" in str(error.value)
     assert DaskGraphRunner.run is run  # checked first, nothing half-installed
     assert patching.replaced() == ()
@@ -116,40 +116,40 @@ def test_changed_parameters_and_other_versions_are_refused(monkeypatch):
         return True
 
     monkeypatch.setattr(RemoteAction, "_validate_action_result", validate)
-    problems = perf.check(["validation"])
+    problems = server.check(["validation"])
     assert problems == [
         "rasa.core.actions.action:RemoteAction._validate_action_result: takes "
         "(self, result, domain), the replacement expects (self, result)"]
 
-    monkeypatch.setattr(perf.importlib.metadata, "version", lambda name: "3.7.0")
-    assert perf.check(perf.PATCHES) == [
-        "Rasa 3.7.0 is installed; perf/ replaces internals of Rasa 3.6.21 only"]
+    monkeypatch.setattr(server.importlib.metadata, "version", lambda name: "3.7.0")
+    assert server.check(server.PATCHES) == [
+        "Rasa 3.7.0 is installed; server/ replaces internals of Rasa 3.6.21 only"]
 
 
 def test_a_missing_deferred_module_is_reported(monkeypatch):
     monkeypatch.setattr(lean, "DEFERRED", lean.DEFERRED + ("rasa.utils.no_such_module",))
-    assert perf.check(["lean"]) == [
-        "rasa.utils.no_such_module: module not found (perf/lean.py defers it)"]
+    assert server.check(["lean"]) == [
+        "rasa.utils.no_such_module: module not found (server/lean.py defers it)"]
 
 
 def test_the_server_refuses_to_start_when_a_replaced_internal_was_renamed():
-    """`python -m perf.rasa_cli run`, as make run starts it, on a Rasa whose
+    """`python -m server.rasa_cli run`, as make run starts it, on a Rasa whose
     EndpointConfig.request is called EndpointConfig.send: exit status 1, the problem named."""
     result = python(f"""
         import runpy, sys
         from rasa.utils.endpoints import EndpointConfig
         EndpointConfig.send = EndpointConfig.request
         del EndpointConfig.request
-        sys.argv = ["perf.rasa_cli", "run", "--model", "{MODEL}", "--port", "1"]
-        runpy.run_module("perf.rasa_cli", run_name="__main__")
+        sys.argv = ["server.rasa_cli", "run", "--model", "{MODEL}", "--port", "1"]
+        runpy.run_module("server.rasa_cli", run_name="__main__")
     """, timeout=120)
     assert result.returncode == 1, result.stderr[-3000:]
-    assert "Not starting: perf/ cannot install its replacements of Rasa internals" in result.stderr
+    assert "Not starting: server/ cannot install its replacements of Rasa internals" in result.stderr
     assert "rasa.utils.endpoints:EndpointConfig.request: not found" in result.stderr
     assert "Starting Rasa server" not in result.stderr + result.stdout
 
 
-# --- deferred modules (perf/lean.py) ------------------------------------------------------------
+# --- deferred modules (server/lean.py) ------------------------------------------------------------
 
 @pytest.fixture
 def package(tmp_path, monkeypatch):
@@ -201,7 +201,7 @@ def test_a_deferred_module_used_by_two_threads_at_once_runs_once(package):
     assert results == [84] * 4 and package.RUNS == ["heavy"]
 
 
-# --- the channels package, its names served on first use (perf/lean.py) ------------------------
+# --- the channels package, its names served on first use (server/lean.py) ------------------------
 
 CHANNEL_NAMES = """
     import json, sys
@@ -219,7 +219,7 @@ CHANNEL_NAMES = """
 
 
 def test_channels_package_gives_rasas_names_on_first_use():
-    lean_result = python("import perf; perf.install(server=True)\n" + textwrap.dedent(CHANNEL_NAMES))
+    lean_result = python("import server; server.install(server=True)\n" + textwrap.dedent(CHANNEL_NAMES))
     rasa_result = python(CHANNEL_NAMES)
     assert lean_result.returncode == 0, lean_result.stderr[-3000:]
     assert rasa_result.returncode == 0, rasa_result.stderr[-3000:]
@@ -234,12 +234,12 @@ def test_channels_package_gives_rasas_names_on_first_use():
 def test_a_changed_channels_package_is_refused(monkeypatch):
     assert lean.channels_init_changed() == []
     monkeypatch.setattr(lean, "CHANNELS_INIT_SHA256", "0" * 64)
-    problems = perf.check(["lean"])
+    problems = server.check(["lean"])
     assert len(problems) == 1
     assert "rasa/core/channels/__init__.py: changed" in problems[0]
 
 
-# --- the model's training graph, read on first use (perf/lean.py) -----------------------------
+# --- the model's training graph, read on first use (server/lean.py) -----------------------------
 
 def model_metadata() -> dict:
     with tarfile.open(MODEL) as archive:
@@ -261,19 +261,19 @@ def test_metadata_is_rasas_with_the_training_graph_resolved_later():
 
 
 def test_lean_server_parses_like_rasa_and_resolves_the_training_graph_on_demand():
-    """The model loaded after perf.install() (fresh process) against Rasa's own loading (this
+    """The model loaded after server.install() (fresh process) against Rasa's own loading (this
     process): same parses of hold-out sentences, without TensorFlow until the training graph
     is asked for."""
     from rasa.core.agent import Agent
 
-    from scripts.evaluate_holdout import load_examples
+    from tests.tools.evaluate_holdout import load_examples
 
     sentences = [text for path in sorted((ROOT / "tests" / "nlu_holdout").glob("*.yml"))
                  for text, _ in load_examples(path)][::40]
     result = python(f"""
         import asyncio, json, sys
-        import perf
-        perf.install(server=True)
+        import server
+        server.install(server=True)
         from rasa.core.agent import Agent
         agent = Agent.load("{MODEL}")
         parses = [asyncio.run(agent.parse_message(text)) for text in {sentences!r}]
@@ -299,8 +299,8 @@ def test_lean_server_parses_like_rasa_and_resolves_the_training_graph_on_demand(
 def test_garbage_collection_is_paused_while_starting_and_back_once_the_model_is_loaded():
     result = python(f"""
         import asyncio, gc, json, types
-        import perf
-        perf.install(server=True)
+        import server
+        server.install(server=True)
         paused = not gc.isenabled()
         import rasa.core.run
         from rasa.core.utils import AvailableEndpoints
@@ -315,11 +315,11 @@ def test_garbage_collection_is_paused_while_starting_and_back_once_the_model_is_
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, True, True, True, True]
 
 
-# --- skops' trusted types (perf/skops_types.py) --------------------------------------------------
+# --- skops' trusted types (server/skops_types.py) --------------------------------------------------
 
 def test_cached_trusted_types_are_skops_own(tmp_path):
     cache = tmp_path / "types.json"
-    written = subprocess.run([str(BIN / "python"), "-m", "perf.skops_types"], cwd=ROOT,
+    written = subprocess.run([str(BIN / "python"), "-m", "server.skops_types"], cwd=ROOT,
                              env={**os.environ, "IOM_SKOPS_TYPES_FILE": str(cache)},
                              capture_output=True, text=True, timeout=300)
     assert written.returncode == 0, written.stderr[-2000:]
@@ -351,7 +351,7 @@ def test_a_cache_for_other_versions_is_not_used(tmp_path, monkeypatch):
 def test_the_classifier_loads_with_the_cached_types_without_importing_all_of_sklearn(tmp_path):
     cache = tmp_path / "types.json"
     env = {"IOM_SKOPS_TYPES_FILE": str(cache)}
-    assert subprocess.run([str(BIN / "python"), "-m", "perf.skops_types"], cwd=ROOT,
+    assert subprocess.run([str(BIN / "python"), "-m", "server.skops_types"], cwd=ROOT,
                           env={**os.environ, **env},
                           capture_output=True, timeout=300).returncode == 0
     with tarfile.open(MODEL) as archive:
@@ -360,7 +360,7 @@ def test_the_classifier_loads_with_the_cached_types_without_importing_all_of_skl
     classifier = next(tmp_path.rglob("*.skops"))
     result = python(f"""
         import json, sys
-        from perf import skops_types
+        from server import skops_types
         print(skops_types.install())
         import skops.io as sio
         untrusted = sio.get_untrusted_types(file="{classifier}")

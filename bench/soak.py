@@ -94,7 +94,7 @@ def children(pid: int) -> Dict[str, int]:
         cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         if "run actions" in cmdline:
             found["actions"] = int(child)
-        elif "perf.rasa_cli run" in cmdline:
+        elif "server.rasa_cli run" in cmdline:
             found["rasa"] = int(child)
     return found
 

@@ -10,7 +10,7 @@ Runs the real servers and the chat page (per-sender limit off), drives the widge
                the next at once, without waiting for answers;
   short        the same typist sending only the shortest hold-out messages (at most 12
                characters: "merci", "source ?", "OIM ?"...).
-Usage: .venv/bin/python scripts/measure_input_rate.py [--wpm 120] [--window 30]
+Usage: .venv/bin/python bench/input_rate.py [--wpm 120] [--window 30]
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""What each of perf/'s replacements of Rasa internals is worth: `make bench-levers`.
+"""What each of server/'s replacements of Rasa internals is worth: `make bench-levers`.
 
 Starts our action server and Rasa server (models/iom.tar.gz, the windowed SQLite store) once per
-setting of IOM_PERF_PATCHES (perf/__init__.py), loads it with 20 concurrent users (the same
-conversations as scripts/bench.py) and prints, per setting, the Rasa server's CPU time per message
+setting of IOM_PERF_PATCHES (server/__init__.py), loads it with 20 concurrent users (the same
+conversations as bench/versus_stock.py) and prints, per setting, the Rasa server's CPU time per message
 (user + system, from /proc: steadier than throughput on a shared machine), the throughput and the
 p95 latency. The settings are run in alternating order over several rounds, and medians printed.
 """
@@ -29,7 +29,7 @@ SETTINGS = ["none", "validation", "validation,session", "validation,runner", "al
 
 
 def patches(setting: str) -> str:
-    """IOM_PERF_PATCHES for a row: every row runs the lean server (perf/lean.py: no TensorFlow
+    """IOM_PERF_PATCHES for a row: every row runs the lean server (server/lean.py: no TensorFlow
     loaded, which changes start-up and memory, not the work per message), so that rows differ
     only by the replacements named."""
     return "all" if setting == "all" else "lean" if setting == "none" else f"lean,{setting}"
@@ -45,11 +45,11 @@ def measure(setting: str, work: Path, actions_port: int, args: argparse.Namespac
     endpoints = work / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://{HOST}:{actions_port}/webhook"\n'
-        "tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+        "tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {work / (setting.replace(',', '-') + '.db')}\n")
     (work / "credentials.yml").write_text("rest:\n")
     log = work / "rasa.log"
-    rasa = spawn([str(BIN / "python"), "-m", "perf.rasa_cli", "run", "--model",
+    rasa = spawn([str(BIN / "python"), "-m", "server.rasa_cli", "run", "--model",
                   str(ROOT / "models" / "iom.tar.gz"), "--endpoints", str(endpoints),
                   "--credentials", str(work / "credentials.yml"), "--interface", HOST,
                   "--port", str(port)], ROOT, log, {"IOM_PERF_PATCHES": patches(setting)})

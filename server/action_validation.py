@@ -28,7 +28,7 @@ from typing import Any, Dict, Text
 
 import jsonschema_rs
 
-from perf import patching
+from server import patching
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,14 @@ def install() -> None:
             logger.warning(
                 "Validators disagree: jsonschema-rs accepted an action server response that "
                 "jsonschema rejects (at %s, rule %r); refused, as Rasa's own check would. "
-                "Report it: perf/action_validation.py", error.json_path, error.validator)
+                "Report it: server/action_validation.py", error.json_path, error.validator)
         else:
             error = best_match(reference.iter_errors(result))
             if error is None:
                 logger.warning(
                     "Validators disagree: jsonschema-rs rejected an action server response that "
                     "jsonschema accepts; accepted (jsonschema is the reference). Report it: "
-                    "perf/action_validation.py")
+                    "server/action_validation.py")
                 return True
         assert isinstance(error, ValidationError)
         error.message += (

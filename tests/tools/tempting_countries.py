@@ -5,7 +5,7 @@ the set in a new conversation through the REST channel, and reads the `topic` an
 the answer set. Prints per language how many answers were about a country that was not meant
 ("wrong fact") and how many were right (the meant country and topic, or no country at all).
 
-    .venv/bin/python scripts/tempting_countries.py [--out results/tempting_countries.json]
+    .venv/bin/python tests/tools/tempting_countries.py [--out results/tempting_countries.json]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 CASES = ROOT / "tests" / "tempting_countries.yml"
 

@@ -31,7 +31,7 @@ from actions.understanding import (  # noqa: E402
     suggested_topics,
     suggestion_topic,
 )
-from scripts.evaluate_holdout import holdout_files, load_examples  # noqa: E402
+from tests.tools.evaluate_holdout import holdout_files, load_examples  # noqa: E402
 
 BANDS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2, FALLBACK_THRESHOLD)
 FLOORS = (0.02, 0.05, 0.08, 0.1, 0.15)
@@ -54,7 +54,7 @@ def damaged(text: str):
 
 
 async def parse_all(model: str):
-    import skops.io  # noqa: F401  (before Rasa, as perf/rasa_cli.py does)
+    import skops.io  # noqa: F401  (before Rasa, as server/rasa_cli.py does)
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)

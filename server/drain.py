@@ -84,9 +84,9 @@ def check_sanic() -> None:
     missing = [name for name in _SANIC_ATTRIBUTES if name not in slots]
     if not hasattr(Stage, "IDLE") or not hasattr(Request, "protocol") or missing:
         raise RuntimeError(
-            "deploy/drain.py reads Sanic 21.12's HttpProtocol attributes "
+            "server/drain.py reads Sanic 21.12's HttpProtocol attributes "
             f"{', '.join(_SANIC_ATTRIBUTES)}, Stage.IDLE and Request.protocol; this Sanic "
-            f"lacks {missing or 'Stage.IDLE or Request.protocol'}. Update deploy/drain.py."
+            f"lacks {missing or 'Stage.IDLE or Request.protocol'}. Update server/drain.py."
         )
 
 

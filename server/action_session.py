@@ -31,7 +31,7 @@ import aiohttp
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
-from perf import patching
+from server import patching
 
 logger = logging.getLogger(__name__)
 

@@ -4,19 +4,19 @@
 1. stock bot: `rasa init --no-prompt` in a temporary folder (copies the example project and trains
    its default TensorFlow pipeline);
 2. ours: full training of this project into a temporary folder (empty Rasa cache) the way
-   `make train` does (`python -m perf.rasa_cli train`), hold-out accuracy of that model
-   (scripts/evaluate_holdout.py);
+   `make train` does (`python -m server.rasa_cli train`), hold-out accuracy of that model
+   (tests/tools/evaluate_holdout.py);
 3. both servers are started one after the other (stock `rasa run`; ours: action server, then Rasa
-   the way `make run` does, `python -m perf.rasa_cli run`), each timed to its first answer;
+   the way `make run` does, `python -m server.rasa_cli run`), each timed to its first answer;
 4. load rounds (default 3) alternate between the bots (stock-ours, ours-stock, ...), never both
    under load at once, so that a machine slowing down or speeding up during the run (shared
    machines do) weighs on both alike; the table gives each bot's median over the rounds and the
    ratio of ours to stock in each round is printed too.
 Both use an SQLite tracker store in the temporary folder: the stock bot Rasa's `SQL` store, ours
-`perf.tracker_store.WindowedSQLTrackerStore` (the same SQL store on the same SQLite, plus a
+`server.tracker_store.WindowedSQLTrackerStore` (the same SQL store on the same SQLite, plus a
 per-conversation window; see BENCHMARKS.md). `--our-tracker-store SQL` measures ours with the
 stock store instead; `--in-memory` puts both on Rasa's InMemoryTrackerStore; `--no-perf` runs ours
-without perf/'s replacements of Rasa internals.
+without server/'s replacements of Rasa internals.
 
 Measured through the REST channel: latency p50/p95/p99 and throughput with 1 and 20 concurrent
 users (6-turn conversations: for ours a French/English mix of real questions, for the stock bot
@@ -327,10 +327,10 @@ def prepare_stock(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str],
 
 
 def our_command(args: argparse.Namespace) -> Tuple[List[str], Dict[str, str]]:
-    """How `make run` starts Rasa (perf/rasa_cli.py), or plain `rasa` with --no-perf."""
+    """How `make run` starts Rasa (server/rasa_cli.py), or plain `rasa` with --no-perf."""
     if args.no_perf:
         return [str(BIN / "rasa")], {"IOM_PERF_PATCHES": "0"}
-    return [str(BIN / "python"), "-m", "perf.rasa_cli"], {}
+    return [str(BIN / "python"), "-m", "server.rasa_cli"], {}
 
 
 def prepare_ours(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str]]:
@@ -345,7 +345,7 @@ def prepare_ours(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str]]:
     model = out / "iom.tar.gz"
     print("[ours] hold-out accuracy...", flush=True)
     holdout = subprocess.run(
-        [str(BIN / "python"), "scripts/evaluate_holdout.py", "--model", str(model), "--quiet",
+        [str(BIN / "python"), "tests/tools/evaluate_holdout.py", "--model", str(model), "--quiet",
          "--out", str(work / "holdout.json")],
         cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     print(holdout.stdout.strip(), flush=True)
@@ -526,14 +526,14 @@ def main() -> int:
                         help="load rounds per bot, alternating the bots (medians are reported)")
     parser.add_argument("--skip-stock", action="store_true", help="measure only ours")
     parser.add_argument("--no-perf", action="store_true",
-                        help="ours with plain `rasa` and IOM_PERF_PATCHES=0: none of perf/'s "
+                        help="ours with plain `rasa` and IOM_PERF_PATCHES=0: none of server/'s "
                              "replacements of Rasa internals (with --our-tracker-store SQL: "
-                             "none of perf/ at all)")
-    parser.add_argument("--our-tracker-store", default="perf.tracker_store.WindowedSQLTrackerStore",
+                             "none of server/ at all)")
+    parser.add_argument("--our-tracker-store", default="server.tracker_store.WindowedSQLTrackerStore",
                         help="tracker store type for ours ('SQL' = Rasa's stock SQL store)")
     parser.add_argument("--in-memory", action="store_true",
                         help="both bots on Rasa's InMemoryTrackerStore (compares the engines "
-                             "without the SQL store; ours then has no perf/ module)")
+                             "without the SQL store; ours then has no server/ module)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--previous", help="a file written by --json in an earlier run: its "

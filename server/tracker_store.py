@@ -36,7 +36,7 @@ saved by the stock code path.
 Use it in endpoints.yml (same arguments as the stock SQL store):
 
     tracker_store:
-      type: perf.tracker_store.WindowedSQLTrackerStore
+      type: server.tracker_store.WindowedSQLTrackerStore
       dialect: sqlite
       db: tracker.db
       window_turns: 5       # optional

@@ -12,7 +12,7 @@ MULTI/EXEC, retry when another process changed it in between). Keys, JSON format
 are those of `RedisLockStore`, so processes of both kinds can share one Redis. Endpoints:
 
     lock_store:
-      type: deploy.lock_store.AtomicRedisLockStore
+      type: server.lock_store.AtomicRedisLockStore
       url: ${REDIS_HOST}
       port: ${REDIS_PORT}
       password: ${REDIS_PASSWORD}

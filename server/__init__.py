@@ -1,20 +1,20 @@
 """Speed-ups for the Rasa server that live outside Rasa's own code (see BENCHMARKS.md), and the one
-place that installs them: `install()`, called by perf/rasa_cli.py (how `make run`, the tests, the
-benchmarks and the Docker image start Rasa) before Rasa is imported. Nothing in perf/ or channels/
+place that installs them: `install()`, called by server/rasa_cli.py (how `make run`, the tests, the
+benchmarks and the Docker image start Rasa) before Rasa is imported. Nothing in server/ or channels/
 changes Rasa by being imported.
 
 Replacements of Rasa internals, for the server commands (`run`, `shell`):
-- `lean` (perf/lean.py): TensorFlow, Matplotlib, dask and the SDKs of unused built-in channels
+- `lean` (server/lean.py): TensorFlow, Matplotlib, dask and the SDKs of unused built-in channels
   are not imported (modules deferred to their first use, the model's training graph and the
   channels package's names read on first use);
-- `validation` (perf/action_validation.py): the action server's answer checked by a compiled
+- `validation` (server/action_validation.py): the action server's answer checked by a compiled
   validator;
-- `session` (perf/action_session.py): one kept-alive HTTP session per endpoint;
-- `runner` (perf/graph_runner.py): the model's graph run without dask;
+- `session` (server/action_session.py): one kept-alive HTTP session per endpoint;
+- `runner` (server/graph_runner.py): the model's graph run without dask;
 - always: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
   (300 s), becomes IOM_ACTION_TIMEOUT (channels/guard.py, default 5 s); and an action call whose
   connection is refused while the action server is still starting is sent again, for up to
-  IOM_ACTION_START_WAIT seconds (default 10) after the start (perf/action_start.py), so `make run`
+  IOM_ACTION_START_WAIT seconds (default 10) after the start (server/action_start.py), so `make run`
   can start both servers side by side.
 `IOM_PERF_PATCHES` chooses among the first four, for measuring each one: unset or `all` = every
 one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
@@ -22,12 +22,12 @@ one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validat
 Checked at start, before anything is replaced: the installed Rasa is a version these replacements
 were checked against (`RASA_VERSIONS`), and every replaced attribute exists and takes the
 parameters its replacement expects. Otherwise `install()` raises `RasaInternalsChanged`, listing
-each problem, and perf/rasa_cli.py refuses to start: after an upgrade that renamed a function, a
+each problem, and server/rasa_cli.py refuses to start: after an upgrade that renamed a function, a
 replacement would otherwise be an attribute nobody calls, and the server would silently run
 without it (or with Rasa's 300 s timeout).
 
 For every command that loads a model, `install()` also serves skops' trusted type lists from a
-file made once per installation (perf/skops_types.py; skops' internals, not Rasa's).
+file made once per installation (server/skops_types.py; skops' internals, not Rasa's).
 
 `restore()` puts Rasa's originals back (tests that install replacements call it afterwards).
 """
@@ -39,7 +39,7 @@ import importlib.metadata
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from perf.patching import RasaInternalsChanged, missing, replace, restore_all
+from server.patching import RasaInternalsChanged, missing, replace, restore_all
 
 __all__ = ["PATCHES", "RASA_VERSIONS", "RasaInternalsChanged", "check", "chosen", "install",
            "restore"]
@@ -66,7 +66,7 @@ def chosen(setting: str) -> tuple:
 
 
 def _module(name: str):
-    from perf import action_session, action_validation, graph_runner, lean
+    from server import action_session, action_validation, graph_runner, lean
 
     return {"validation": action_validation, "session": action_session, "runner": graph_runner,
             "lean": lean}[name]
@@ -75,7 +75,7 @@ def _module(name: str):
 def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
     """Every attribute of Rasa the chosen replacements (and the action timeout) replace, with the
     parameters each replacement expects (None: not a function)."""
-    from perf import action_start
+    from server import action_start
 
     targets: Dict[str, Optional[Tuple[str, ...]]] = {ACTION_TIMEOUT: None, **action_start.REPLACES}
     for name in names:
@@ -84,13 +84,13 @@ def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, .
 
 
 def _unimportable(names: Sequence[str]) -> List[str]:
-    """perf's modules that cannot even be imported (they import names from Rasa's modules)."""
+    """server/'s modules that cannot even be imported (they import names from Rasa's modules)."""
     problems = []
     for name in names:
         try:
             _module(name)
         except (ImportError, AttributeError) as error:
-            problems.append(f"perf's '{name}' replacement cannot be imported: {error!r}")
+            problems.append(f"server/'s '{name}' replacement cannot be imported: {error!r}")
     return problems
 
 
@@ -98,13 +98,13 @@ def check(names: Sequence[str] = PATCHES) -> List[str]:
     """What is wrong with Rasa for these replacements: [] when they can all be installed."""
     version = importlib.metadata.version("rasa")
     if version not in RASA_VERSIONS:
-        return [f"Rasa {version} is installed; perf/ replaces internals of Rasa "
+        return [f"Rasa {version} is installed; server/ replaces internals of Rasa "
                 f"{', '.join(RASA_VERSIONS)} only"]
     problems = _unimportable(names)
     if problems:
         return problems
     if "lean" in names:
-        from perf import lean
+        from server import lean
 
         problems += lean.missing_modules() + lean.channels_init_changed()
     for target, params in replaced_attributes(names).items():
@@ -119,7 +119,7 @@ def install(server: bool = True) -> Tuple[str, ...]:
     replacements of Rasa internals; every command gets skops' cached trusted types. Returns the
     replacements installed. Raises RasaInternalsChanged (nothing replaced) if a check fails."""
     global _installed
-    from perf import skops_types
+    from server import skops_types
 
     skops_types.install()
     if not server:
@@ -128,7 +128,7 @@ def install(server: bool = True) -> Tuple[str, ...]:
         return _installed
     names = chosen(os.environ.get("IOM_PERF_PATCHES", "all"))
     if "lean" in names:
-        from perf import lean
+        from server import lean
 
         # Before anything below imports Rasa's modules (which would import what it defers).
         lean.pause_garbage_collection()
@@ -138,15 +138,15 @@ def install(server: bool = True) -> Tuple[str, ...]:
         restore()
         gc.enable()
         raise RasaInternalsChanged(
-            "perf/ cannot install its replacements of Rasa internals:\n  - "
+            "server/ cannot install its replacements of Rasa internals:\n  - "
             + "\n  - ".join(problems)
-            + "\nCheck each replacement against the installed Rasa (perf/__init__.py lists "
+            + "\nCheck each replacement against the installed Rasa (server/__init__.py lists "
             "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
     for name in names:
         _module(name).install()
     from channels.guard import ACTION_START_WAIT
     from channels.guard import ACTION_TIMEOUT as seconds
-    from perf import action_start
+    from server import action_start
 
     action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
     replace(ACTION_TIMEOUT, seconds)
@@ -157,7 +157,7 @@ def install(server: bool = True) -> Tuple[str, ...]:
 def restore() -> None:
     """Rasa's own code again: every replaced attribute restored, import hooks removed."""
     global _installed
-    from perf import lean, skops_types
+    from server import lean, skops_types
 
     restore_all()
     lean.uninstall_import_hook()
