@@ -16,19 +16,23 @@ action server instead of IOM_ACTION_TIMEOUT.
 
 import sys
 
-ACTION_SERVER = sys.argv[1:3] == ["run", "actions"]
-SERVER = sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER
 
-if __name__ == "__main__" and not ACTION_SERVER:
-    import server
+def main() -> None:
+    action_server = sys.argv[1:3] == ["run", "actions"]
+    serves = sys.argv[1:2] in (["run"], ["shell"]) and not action_server
+    if not action_server:
+        import server
 
-    try:
-        server.install(server=SERVER)
-    except server.RasaInternalsChanged as error:
-        print(f"Not starting: {error}", file=sys.stderr)
-        sys.exit(1)
+        try:
+            server.install(server=serves)
+        except server.RasaInternalsChanged as error:
+            print(f"Not starting: {error}", file=sys.stderr)
+            sys.exit(1)
+    # Only now: server.install() must run before Rasa is imported.
+    from rasa.__main__ import main as rasa_main
 
-from rasa.__main__ import main  # noqa: E402
+    rasa_main()
+
 
 if __name__ == "__main__":
     main()

@@ -132,16 +132,18 @@ def test_a_missing_deferred_module_is_reported(monkeypatch):
         "rasa.utils.no_such_module: module not found (server/lean.py defers it)"]
 
 
-def test_the_server_refuses_to_start_when_a_replaced_internal_was_renamed():
-    """`python -m server.rasa_cli run`, as make run starts it, on a Rasa whose
-    EndpointConfig.request is called EndpointConfig.send: exit status 1, the problem named."""
+@pytest.mark.parametrize("module", ["server.rasa_cli", "perf.rasa_cli"])
+def test_the_server_refuses_to_start_when_a_replaced_internal_was_renamed(module):
+    """`python -m server.rasa_cli run`, as make run starts it (and the contract's `python -m
+    perf.rasa_cli run`), on a Rasa whose EndpointConfig.request is called EndpointConfig.send:
+    exit status 1, the problem named."""
     result = python(f"""
         import runpy, sys
         from rasa.utils.endpoints import EndpointConfig
         EndpointConfig.send = EndpointConfig.request
         del EndpointConfig.request
-        sys.argv = ["server.rasa_cli", "run", "--model", "{MODEL}", "--port", "1"]
-        runpy.run_module("server.rasa_cli", run_name="__main__")
+        sys.argv = ["{module}", "run", "--model", "{MODEL}", "--port", "1"]
+        runpy.run_module("{module}", run_name="__main__")
     """, timeout=120)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Not starting: server/ cannot install its replacements of Rasa internals" in result.stderr
