@@ -12,7 +12,7 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
 - `session` (server/action_session.py): one kept-alive HTTP session per endpoint;
 - `runner` (server/graph_runner.py): the model's graph run without dask;
 - always: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
-  (300 s), becomes IOM_ACTION_TIMEOUT (channels/guard.py, default 5 s); and an action call whose
+  (300 s), becomes IOM_ACTION_TIMEOUT (server/settings.py, default 5 s); and an action call whose
   connection is refused while the action server is still starting is sent again, for up to
   IOM_ACTION_START_WAIT seconds (default 10) after the start (server/action_start.py), so `make run`
   can start both servers side by side.
@@ -144,9 +144,9 @@ def install(server: bool = True) -> Tuple[str, ...]:
             "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
     for name in names:
         _module(name).install()
-    from channels.guard import ACTION_START_WAIT
-    from channels.guard import ACTION_TIMEOUT as seconds
     from server import action_start
+    from server.settings import ACTION_START_WAIT
+    from server.settings import ACTION_TIMEOUT as seconds
 
     action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
     replace(ACTION_TIMEOUT, seconds)

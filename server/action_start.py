@@ -4,7 +4,7 @@
 server (about 1.5 s to load the model) may then be up a moment before the action server (about
 1.5-2 s, with its language models), and Rasa 3.6 answers a message whose custom action finds the
 port closed with our "temporarily unavailable" message. Here, until the action server has been
-reached once, and for at most IOM_ACTION_START_WAIT seconds (channels/guard.py, default 10) after
+reached once, and for at most IOM_ACTION_START_WAIT seconds (server/settings.py, default 10) after
 this process installed it (the Rasa server's start), a call whose connection was *refused* is sent
 again every `RETRY_EVERY` seconds.
 

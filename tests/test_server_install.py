@@ -64,7 +64,7 @@ def test_installed_rasa_passes_the_check():
 
 
 def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
-    from channels.guard import ACTION_TIMEOUT
+    from server.settings import ACTION_TIMEOUT
 
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     before = own_values()
@@ -374,3 +374,17 @@ def test_the_classifier_loads_with_the_cached_types_without_importing_all_of_skl
     assert cached == "True"
     # Rasa loads the classifier only when no type is untrusted: the same verdict as skops' own.
     assert json.loads(outcome) == [[], "LogisticRegression", False]
+
+
+def test_the_start_up_imports_nothing_of_the_channels():
+    """server.install() runs before Rasa is imported: it reads its settings from server/settings.py
+    and pulls in neither channels/ (nor through it actions/, Lingua and privacy/)."""
+    result = python("""
+        import sys
+        import server
+        server.install(server=True)
+        print(sorted(name for name in sys.modules
+                     if name.split(".")[0] in ("channels", "actions", "privacy", "throttle", "lingua")))
+    """, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
