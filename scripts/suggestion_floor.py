@@ -1,4 +1,4 @@
-"""How reliable is a topic the classifier ranked low? Measures actions/answers.py SUGGESTION_FLOOR.
+"""How reliable is a topic the classifier ranked low? Measures actions/understanding.py SUGGESTION_FLOOR.
 
 When a message is not understood (top intent under the fallback threshold), the reply offers as
 buttons the topics the classifier ranked highest, each at or above a floor. Whole hold-out
@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(ROOT))
 
-from actions.answers import (  # noqa: E402
+from actions.answers import STARTER_TOPICS  # noqa: E402
+from actions.understanding import (  # noqa: E402
     FALLBACK_THRESHOLD,
-    STARTER_TOPICS,
-    suggestion_topic,
     suggested_topics,
+    suggestion_topic,
 )
 from scripts.evaluate_holdout import holdout_files, load_examples  # noqa: E402
 

@@ -355,7 +355,8 @@ def test_a_question_about_iom_with_no_fact_gets_an_honest_answer(stack):
 
 
 def test_not_understood_suggests_the_topics_the_classifier_ranked_highest(stack):
-    from actions.answers import payload_for, suggested_topics
+    from actions.answers import payload_for
+    from actions.understanding import suggested_topics
 
     me = new_sender()
     reply = stack.say(me, "the office thing")
