@@ -165,12 +165,6 @@ class Facts:
         names = self.data["country_names"].get(code)
         return names.get(lang) if names else None
 
-    def office_holder(self, fact_id: str) -> Optional[str]:
-        for office in self.data["leadership_offices"]:
-            if office["fact"] == fact_id:
-                return office.get("holder")
-        return None
-
 
 class _FactsLoader(yaml.SafeLoader):
     """SafeLoader that keeps dates as the text the editor wrote (as_of: 2024-05-07 stays a string)."""

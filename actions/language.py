@@ -114,12 +114,6 @@ def _leaders(votes: Dict[str, int]) -> List[str]:
     return [lang for lang, count in votes.items() if count == best] if best > 0 else []
 
 
-def _word_vote(text: str) -> Optional[str]:
-    """The language with the most common words in `text`, or None on a tie (or no such word)."""
-    leaders = _leaders(_word_votes(text))
-    return leaders[0] if len(leaders) == 1 else None
-
-
 def normalise_language(value: object) -> Optional[str]:
     """'fr-FR', 'EN', 'en_GB', 'es-419' -> 'fr'/'en'/'es'; anything else -> None."""
     if not isinstance(value, str):

@@ -40,8 +40,6 @@ REPLACES = {RUN: ("self", "inputs", "targets")}
 Plan = List[Tuple[Text, Any, Tuple[Text, ...]]]
 
 _PLANS = "_iom_plans"
-# Rasa's own `run`, kept for comparisons (None if missing: server.check() reports that at start).
-_dask_run = getattr(DaskGraphRunner, "run", None) and patching.original(RUN)
 
 
 def _plan(runner: DaskGraphRunner, targets: Tuple[Text, ...]) -> Plan:
@@ -101,9 +99,3 @@ def run(
 def install() -> None:
     """Makes every `DaskGraphRunner` of this process use `run` above."""
     patching.replace(RUN, run)
-
-
-def dask_run(runner: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None,
-             targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
-    """Rasa's own `DaskGraphRunner.run`, for comparisons (tests, benchmarks)."""
-    return _dask_run(runner, inputs, targets)

@@ -13,7 +13,7 @@ interpreter and writes its lists, with those versions, to `<venv>/share/iom/skop
 `install()` (server.install(), before Rasa is imported) then makes `skops.io._trusted_types` a module
 holding the same lists, read from that file. A file written for other versions (or missing,
 unreadable) is not used: then skops' own module runs, imported right away, before Rasa, when few
-modules are loaded (2 s instead of 8 s). tests/test_rasa_replacements.py compares the file's lists with
+modules are loaded (2 s instead of 8 s). tests/test_server_install.py compares the file's lists with
 a fresh import of skops' module.
 
 The file decides what skops trusts, like the installed packages themselves: it lives in the venv,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.country_extractor import find_countries
+from components.countries import find_countries
 
 
 @pytest.mark.parametrize(
