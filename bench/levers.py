@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import (  # noqa: E402
-    BIN, HOST, OUR_CONVERSATIONS, ROOT, first_answer, free_port, load, spawn, stop, wait_http,
-)
+from bench.versus_stock import BIN, OUR_CONVERSATIONS, ROOT, first_answer, load, spawn  # noqa: E402
+from tests.processes import HOST, free_port, stop_process, wait_http  # noqa: E402
 
 SETTINGS = ["none", "validation", "validation,session", "validation,runner", "all"]
 
@@ -63,7 +62,7 @@ def measure(setting: str, work: Path, actions_port: int, args: argparse.Namespac
         result["cpu_ms"] = 1000 * (cpu_seconds(rasa.pid) - before) / result["messages"]
         return result
     finally:
-        stop(rasa)
+        stop_process(rasa)
 
 
 def main() -> int:
@@ -92,7 +91,7 @@ def main() -> int:
                 print(f"round {index + 1} {setting:20s} {result['cpu_ms']:5.1f} ms CPU/message, "
                       f"{result['throughput']:5.1f} msg/s, p95 {result['p95']:4.0f} ms", flush=True)
     finally:
-        stop(actions)
+        stop_process(actions)
 
     print(f"\n| IOM_PERF_PATCHES | Rasa CPU per message | throughput, {args.users} users | p95 |")
     print("|---|---:|---:|---:|")

@@ -26,7 +26,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.facts import load_facts  # noqa: E402
+from tests.processes import free_port, stop_process  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 10)
 RATE_SETTING = (os.environ.get("SOAK_RATE") or "auto").strip().lower()
@@ -56,12 +56,6 @@ SPANISH = [
     "¿Cómo puedo trabajar en la OIM?", "¿La OIM da visados?", "Gracias", "Adiós",
     "¿Qué hace la OIM contra la trata de personas?", "¿Qué es el Pacto Mundial para la Migración?",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def messages() -> Dict[str, List[str]]:
@@ -270,11 +264,7 @@ def main() -> int:
             return 1
         return asyncio.run(soak(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", pids))
     finally:
-        os.killpg(run.pid, signal.SIGTERM)
-        try:
-            run.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
+        stop_process(run, grace=30)
 
 
 if __name__ == "__main__":

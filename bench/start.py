@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,14 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions.facts import load_facts  # noqa: E402
+from tests.processes import free_port, stop_process  # noqa: E402
 
 GREETING = "Bonjour"  # answered by action_small_talk: the action server must be up too
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def first_reply(port: int) -> str:
@@ -69,8 +62,7 @@ def one_run(folder: Path, expected: str, timeout: float = 120) -> float:
             time.sleep(0.02)
         raise RuntimeError(f"no answer within {timeout} s; logs in {folder}")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        stop_process(process, grace=30)
 
 
 def main() -> int:

@@ -38,8 +38,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,9 +48,12 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.processes import HOST, free_port, stop_process, wait_http  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-HOST = "127.0.0.1"
 
 OUR_CONVERSATIONS = [
     ["Bonjour", "Qu'est-ce que l'OIM ?", "Depuis quand existe-t-elle ?", "Où est son siège ?",
@@ -77,12 +78,6 @@ STOCK_CONVERSATIONS = [
 
 # --- processes -------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def env() -> Dict[str, str]:
     # IOM_RATE_LIMIT off: a benchmark sends far more per sender than a person (throttle/).
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -93,17 +88,6 @@ def spawn(args: List[str], cwd: Path, log: Path, extra_env: Optional[Dict] = Non
     return subprocess.Popen(args, cwd=cwd, env={**env(), **(extra_env or {})},
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
-
-
-def stop(process: Optional[subprocess.Popen]) -> None:
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def timed_run(args: List[str], cwd: Path, log: Path, timeout: float, extra_env=None) -> float:
@@ -140,21 +124,6 @@ def memory_mb(pid: int) -> Tuple[float, float]:
         rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
         hwm += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
     return rss / 1024, hwm / 1024
-
-
-def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited, see {log}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} not up after {timeout}s, see {log}")
 
 
 def first_answer(url: str, process: subprocess.Popen, started: float, log: Path,
@@ -306,8 +275,8 @@ class Bot:
         return self.results
 
     def stop(self) -> None:
-        stop(self.rasa)
-        stop(self.actions)
+        stop_process(self.rasa)
+        stop_process(self.actions)
 
 
 def prepare_stock(work: Path, args: argparse.Namespace) -> Tuple[Bot, List[str], Path]:
@@ -360,7 +329,7 @@ def start_ours(bot: Bot, model_args: List[str], work: Path, args: argparse.Names
     actions_log = work / "ours-actions.log"
     bot.actions = spawn([str(BIN / "rasa"), "run", "actions", "--port", str(actions_port)], ROOT,
                         actions_log)
-    wait_http(f"http://{HOST}:{actions_port}/health", bot.actions, actions_log)
+    wait_http(f"http://{HOST}:{actions_port}/health", bot.actions, actions_log, timeout=240)
     store = args.our_tracker_store
     extra = "" if store == "SQL" else "  window_turns: 5\n"
     endpoints = work / "ours-endpoints.yml"

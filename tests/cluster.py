@@ -21,14 +21,14 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from deploy import nginx
-from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, _wait, free_port, http
+from tests.processes import free_port, stop_process, wait_http, wait_port
+from tests.servers import BIN, MODEL, RASA_SERVER, ROOT, http
 
 DEPLOY = ROOT / "deploy"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -109,19 +109,6 @@ def endpoints_text(lock_store: str) -> str:
     raise ValueError(f"unknown lock store variant {lock_store!r}")
 
 
-def _wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:3]} exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"port {port} not open after {timeout}s:\n{log.read_text()[-3000:]}")
-
-
 class Cluster:
     def __init__(self, workdir: Path, rasa_servers: int = 2, action_servers: int = 1,
                  lock_store: Optional[str] = None,
@@ -190,9 +177,9 @@ class Cluster:
             [NGINX, "-p", str(run_dir), "-c", "nginx.conf", "-e", "stderr",
              "-g", "daemon off;" + user],
             "nginx.log")
-        _wait_port(self.port, self.nginx, self.workdir / "nginx.log")
+        wait_port(self.port, self.nginx, self.workdir / "nginx.log")
         for i, (port, process) in enumerate(zip(self.action_ports, self.actions)):
-            _wait(f"http://127.0.0.1:{port}/health", process, self.workdir / f"actions{i}.log")
+            wait_http(f"http://127.0.0.1:{port}/health", process, self.workdir / f"actions{i}.log")
         # The first Rasa server creates the tables; the others start (each takes ~15 s to load
         # the model) once they exist, so that two processes never race to create them.
         self._launch_rasa(0)
@@ -239,7 +226,7 @@ class Cluster:
         raise RuntimeError("the first Rasa server did not create its tables")
 
     def _wait_rasa(self, index: int) -> None:
-        _wait(self.rasa_url(index) + "/", self.rasa[index], self.workdir / f"rasa{index}.log")
+        wait_http(self.rasa_url(index) + "/", self.rasa[index], self.workdir / f"rasa{index}.log")
 
     def start_rasa(self, index: int) -> None:
         self._launch_rasa(index)
@@ -247,14 +234,14 @@ class Cluster:
 
     def stop_rasa(self, index: int, sig: int = signal.SIGTERM) -> None:
         """Stop one Rasa server as an orchestrator does (SIGTERM, then SIGKILL after 20 s)."""
-        _stop(self.rasa[index], sig)
+        stop_process(self.rasa[index], sig)
 
     def stop(self) -> None:
         for process in self.rasa:
-            _stop(process)
-        _stop(self.nginx, signal.SIGQUIT)
+            stop_process(process)
+        stop_process(self.nginx, signal.SIGQUIT)
         for process in self.actions:
-            _stop(process)
+            stop_process(process)
         if self.db_name:
             drop_database(self.settings, self.db_name)
             self.db_name = None
@@ -291,14 +278,3 @@ class Cluster:
         status, raw = http("GET", f"{base}/conversations/{sender}/tracker?token={self.token}")
         assert status == 200, (status, raw[:500])
         return json.loads(raw)
-
-
-def _stop(process: Optional[subprocess.Popen], sig: int = signal.SIGTERM) -> None:
-    if process is None or process.poll() is not None:
-        return
-    os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from tests.processes import free_port, stop_process, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -28,12 +27,6 @@ MODEL = ROOT / "models" / "iom.tar.gz"
 # server/rasa_cli.py, as `make run` does: Rasa's CLI after the checked start-up).
 RASA_SERVER = [str(BIN / "python"), "-m", "perf.rasa_cli", "run"]
 START_TIMEOUT = 180
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http(
@@ -56,19 +49,6 @@ def http(
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:3]} exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} not up after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 class Stack:
@@ -118,7 +98,8 @@ class Stack:
              *self.extra_actions_args],
             "actions.log",
         )
-        _wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, self.workdir / "actions.log")
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", self.actions,
+                  self.workdir / "actions.log", START_TIMEOUT)
 
     def start_rasa(self) -> None:
         endpoints = self.endpoints or (
@@ -139,29 +120,18 @@ class Stack:
             ],
             "rasa.log",
         )
-        _wait(self.url + "/", self.rasa, self.workdir / "rasa.log")
+        wait_http(self.url + "/", self.rasa, self.workdir / "rasa.log", START_TIMEOUT)
 
     def start(self) -> "Stack":
         self.start_actions()
         self.start_rasa()
         return self
 
-    @staticmethod
-    def _stop(process: Optional[subprocess.Popen]) -> None:
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
     def stop_actions(self) -> None:
-        self._stop(self.actions)
+        stop_process(self.actions)
 
     def stop_rasa(self) -> None:
-        self._stop(self.rasa)
+        stop_process(self.rasa)
 
     def stop(self) -> None:
         self.stop_rasa()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import BIN, MODEL, ROOT, Stack, _wait, texts
+from tests.processes import wait_http
+from tests.servers import BIN, MODEL, ROOT, Stack, texts
 
 # Small talk, facts (intent classifier + action server), a country (entity extractor), follow-ups
 # and nonsense (fallback).
@@ -56,7 +57,7 @@ def server(tmp_path_factory):
          "--interface", "127.0.0.1", "--port", str(stack.rasa_port),
          "--cors", "http://127.0.0.1:8080", "http://localhost:8080"],
         "rasa.log")
-    _wait(stack.url + "/", stack.rasa, workdir / "rasa.log")
+    wait_http(stack.url + "/", stack.rasa, workdir / "rasa.log")
     yield stack
     stack.stop()
 

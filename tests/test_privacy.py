@@ -22,7 +22,8 @@ import pytest
 import socketio
 import yaml
 
-from tests.servers import BIN, ROOT, Stack, free_port
+from tests.processes import free_port
+from tests.servers import BIN, ROOT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -43,6 +42,7 @@ import server
 from components.intent_classifier import LogisticRegressionClassifier
 from components.sentence_featurizer import SentenceCountVectorsFeaturizer
 from server import action_session, action_start, action_validation, graph_runner, patching
+from tests.processes import free_port
 from tests.tools.evaluate_holdout import load_examples
 from tests.servers import MODEL, ROOT
 
@@ -252,12 +252,6 @@ def test_patch_selection():
 
 
 # --- pooled HTTP session -----------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 async def serve(port: int, handler) -> web.AppRunner:
     app = web.Application()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_port, http
+from tests.processes import free_port, stop_process, wait_http
+from tests.servers import ROOT, http
 
 RUN_SH = ROOT / "scripts" / "run.sh"
 
@@ -52,23 +50,10 @@ class RunSh:
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.url = f"http://127.0.0.1:{self.ports['RASA_PORT']}"
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, (ROOT / "results" / "run-sh-test.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise AssertionError("scripts/run.sh did not start the Rasa server in time")
+        wait_http(self.url + "/", self.process, ROOT / "results" / "run-sh-test.log", timeout=240)
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process(self.process, grace=30)
         self.log.close()
 
 

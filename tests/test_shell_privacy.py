@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_port
+from tests.processes import free_port
+from tests.servers import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
