@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import understanding
 from actions.actions import ActionAnswerFact, ActionSmallTalk
 from actions.facts import load_facts
+from tests import facts_file
 from tests.servers import ROOT
 
 SLOTS = ("topic", "country", "language", "channel_language")
@@ -441,10 +442,8 @@ def test_spanish_membership_answer_names_the_country_in_spanish():
 
 @pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope"])
 def test_spanish_small_talk(intent):
-    from actions.facts import FactStore
-
     messages, slots = run(ActionSmallTalk(), tracker("hola que tal, gracias", intent, language="fr"))
-    assert messages[0]["text"] == FactStore().current().message(intent, "es")
+    assert messages[0]["text"] == facts_file.message(intent, "es")
     assert slots["language"] == "es" and "topic" not in slots
 
 

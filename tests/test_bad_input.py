@@ -14,20 +14,15 @@ import time
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from actions.facts import load_facts
 from channels.guard import guarded, safe_payload
+from tests.facts_file import message
 from tests.servers import Stack, http, texts
 
 pytestmark = pytest.mark.integration
 
 REST_CREDENTIALS = "channels.rest.GuardedRestInput:\n"
-FACTS = load_facts()
 QUICK = 2.0  # seconds: what the guard or the channel refuses is answered at least this fast
 NORMAL = 5.0  # seconds: odd text that goes through NLU and the action server (CI machine is shared)
-
-
-def message(key: str, lang: str, **values) -> str:
-    return FACTS.message(key, lang, **values)
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from actions.facts import load_facts
+from tests import facts_file
 from tests.servers import ROOT, Stack, http
 
 pytestmark = pytest.mark.integration
 
 CONVERSATIONS = int(os.environ.get("IOM_LOAD_CONVERSATIONS", "50"))
 TURNS = int(os.environ.get("IOM_LOAD_TURNS", "20"))
-FACTS = load_facts()
-UNAVAILABLE = {FACTS.message("unavailable", lang) for lang in ("fr", "en")}
+UNAVAILABLE = {facts_file.message("unavailable", lang) for lang in ("fr", "en")}
 
 QUESTIONS = [
     "Hello",

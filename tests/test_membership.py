@@ -20,6 +20,7 @@ from actions.membership import (
 )
 from actions.facts import load_facts
 from components.countries import find_countries
+from tests import facts_file
 
 FACTS = load_facts()
 OFFICIAL = "https://www.iom.int/member-states"
@@ -67,11 +68,11 @@ def entities(text):
 def test_member_states_are_confirmed_with_their_source(lang, text, code, name):
     assert codes(text) == [code]
     reply = membership_text(FACTS, code, lang)
-    row = FACTS.state(code)
+    row = facts_file.states()[code]
     assert reply.startswith(name) and MEMBER[lang] in reply and "175" in reply
-    assert row.source_url in reply
+    assert row["source_url"] in reply
     assert not any(denial in reply.lower() for denial in DENIALS)
-    if row.evidence == "encyclopedia":
+    if row["evidence"] == "encyclopedia":
         assert OFFICIAL in reply  # rests on Wikipedia alone: the official list to be sure
 
 
@@ -190,7 +191,7 @@ def test_the_observer_states_are_listed_in_the_reply_language(lang, names):
                                          ("es", "Rusia (2021), Uzbekistán (2018)")])
 def test_newest_members_say_they_are_among_the_states_whose_year_is_known(lang, first):
     text = newest_members_text(FACTS, lang)
-    known = sum(1 for row in FACTS.states.members if row.since)
+    known = sum(1 for row in facts_file.states().values() if row["status"] == "member" and row["since"])
     assert first in text and f"{known} " in text and "175" in text and OFFICIAL in text
     assert "https://tass.com/politics/1280031" in text
 
@@ -219,12 +220,12 @@ def test_observer_and_newest_questions_reach_their_answers():
 def test_iom_in_a_country_points_to_its_office_and_says_its_status(lang, text, code, site):
     assert codes(text) == [code]
     reply = presence_text(FACTS, code, lang)
-    assert OFFICES in reply and MEMBER[lang] in reply and FACTS.state(code).source_url in reply
+    assert OFFICES in reply and MEMBER[lang] in reply and facts_file.states()[code]["source_url"] in reply
     if site:
         assert site in reply
     else:
         # no invented country site (www.iom.int pages and the row's own source aside)
-        assert not re.search(r"https://(?!www\.)[a-z-]+\.iom\.int", reply.replace(FACTS.state(code).source_url, ""))
+        assert not re.search(r"https://(?!www\.)[a-z-]+\.iom\.int", reply.replace(facts_file.states()[code]["source_url"], ""))
 
 
 def test_presence_questions_set_topic_presence_and_the_country():

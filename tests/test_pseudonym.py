@@ -28,7 +28,6 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions.facts import FactStore
 from privacy.pseudonym import (
     PseudonymError,
     candidates,
@@ -37,6 +36,7 @@ from privacy.pseudonym import (
     pseudonym,
     sender_key,
 )
+from tests import facts_file
 from tests.servers import BIN, ROOT, Stack, http
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
@@ -44,7 +44,6 @@ from tests.standins.telegram_api import TelegramBotAPI
 from tests.standins.twilio_api import SANDBOX_NUMBER, TwilioAPI
 from tests.tracker_seed import Conversation, save, sqlite_store
 
-FACTS = FactStore().current()
 
 
 # --- the pseudonym ---------------------------------------------------------------------------
@@ -220,7 +219,7 @@ AUTH_TOKEN = secrets.token_hex(16)
 PUBLIC_URL = "https://bot.example.org/webhooks/whatsapp/webhook"
 LIMIT = 4
 RATE_PREFIX = f"iom:test-pseudonym:{uuid.uuid4().hex}:"
-QUESTION_EN, ANSWER_EN = "Where is IOM's headquarters?", FACTS.text("headquarters", "short", "en")
+QUESTION_EN, ANSWER_EN = "Where is IOM's headquarters?", facts_file.text("headquarters", "short", "en")
 
 
 def new_number() -> str:
@@ -266,7 +265,7 @@ def redis_client():
 
 
 def fact_with_title(title: str, lang: str) -> str:
-    return next(f for f in FACTS.fact_ids if FACTS.text(f, "title", lang) == title)
+    return next(f for f in facts_file.fact_ids() if facts_file.text(f, "title", lang) == title)
 
 
 @pytest.fixture(scope="module")
@@ -365,11 +364,11 @@ def test_replies_reached_the_right_number_and_chat(run):
     twilio, telegram, people = run["twilio"], run["telegram"], run["people"]
     me = people["wa"]
     greeting, choice, leader = [m["Body"] for m in twilio.sent_messages(f"whatsapp:+{me}")][:3]
-    assert FACTS.message("greet", "fr") in greeting
+    assert facts_file.message("greet", "fr") in greeting
     # The numbered choice "2" still picks the second topic of the list.
     second = re.search(r"^2\. (.+)$", greeting, re.MULTILINE).group(1)
     topic = fact_with_title(second, "fr")
-    assert FACTS.text(topic, "short", "fr")[:60] in choice
+    assert facts_file.text(topic, "short", "fr")[:60] in choice
     assert run["wa_topic"] == topic
     assert "Amy E. Pope" in leader
     # Every message went to a real address, none to a pseudonym.
@@ -378,8 +377,8 @@ def test_replies_reached_the_right_number_and_chat(run):
 
     chat = people["tg"]
     texts = [m["text"] for m in telegram.sent_messages(chat)]
-    assert texts[0] == FACTS.message("greet", "fr")
-    assert FACTS.text("identity", "short", "fr")[:60] in texts[1]
+    assert texts[0] == facts_file.message("greet", "fr")
+    assert facts_file.text("identity", "short", "fr")[:60] in texts[1]
     assert "Amy E. Pope" in texts[2] and run["tg_topic"] == "director_general"
     chats = {str(c.params.get("chat_id")) for c in telegram.snapshot("sendMessage")}
     assert chats == {str(people["tg"]), str(people["tg_flood"])}
@@ -388,7 +387,7 @@ def test_replies_reached_the_right_number_and_chat(run):
 @pytest.mark.integration
 def test_the_limit_applies_per_person(run):
     twilio, telegram, people = run["twilio"], run["telegram"], run["people"]
-    slow_en = FACTS.message("slow_down", "en", seconds="")[:30]
+    slow_en = facts_file.message("slow_down", "en", seconds="")[:30]
     flood = [m["Body"] for m in twilio.sent_messages(f"whatsapp:+{people['flood']}")]
     assert sum(ANSWER_EN in b for b in flood) == LIMIT and len(flood) == LIMIT + 1, flood
     assert flood[-1].startswith(slow_en)  # told once; the photo after it got nothing

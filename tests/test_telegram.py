@@ -18,8 +18,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from actions.facts import FactStore
 from privacy.pseudonym import pseudonym
+from tests import facts_file
 from tests.servers import BIN, ROOT, Stack, http
 from tests.standins import telegram_api as tg
 from tests.standins.telegram_api import TelegramBotAPI
@@ -30,7 +30,6 @@ TOKEN = f"{random.randint(10**9, 10**10)}:AAH{secrets.token_urlsafe(30)}"
 SECRET = secrets.token_urlsafe(24)
 BOT_NAME = "IOMTestBot"
 SENDER_KEY = secrets.token_hex(16)
-FACTS = FactStore().current()
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +87,17 @@ def keyboard(message: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 
 def short(fact_id: str, lang: str) -> str:
-    return FACTS.text(fact_id, "short", lang)
+    return facts_file.text(fact_id, "short", lang)
 
 
 @pytest.mark.parametrize(
     "language_code, greeting, lang",
     [
-        ("fr", FACTS.message("greet", "fr"), "fr"),
-        ("en", FACTS.message("greet", "en"), "en"),
-        ("es", FACTS.message("greet", "es"), "es"),
-        ("es-419", FACTS.message("greet", "es"), "es"),  # Latin American Spanish
-        ("pt-br", FACTS.message("greet", "fr"), "fr"),  # not one of ours: French, the first language
+        ("fr", facts_file.message("greet", "fr"), "fr"),
+        ("en", facts_file.message("greet", "en"), "en"),
+        ("es", facts_file.message("greet", "es"), "es"),
+        ("es-419", facts_file.message("greet", "es"), "es"),  # Latin American Spanish
+        ("pt-br", facts_file.message("greet", "fr"), "fr"),  # not one of ours: French, the first language
     ],
 )
 def test_start_greets_with_topic_buttons_in_the_users_language(
@@ -111,7 +110,7 @@ def test_start_greets_with_topic_buttons_in_the_users_language(
     buttons = keyboard(reply)
     assert len(buttons) >= 3, reply
     titles = [b["text"] for b in buttons]
-    assert FACTS.text("identity", "title", lang) in titles
+    assert facts_file.text("identity", "title", lang) in titles
     assert all(b["callback_data"].startswith("/ask_") for b in buttons)
 
 
@@ -174,17 +173,17 @@ def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
     chat = new_chat()
     assert post(stack, tg.text_update(chat, "/start", "es")) == 200
     [greeting] = replies(api, chat)
-    assert greeting["text"] == FACTS.message("greet", "es")
-    assert FACTS.text("identity", "title", "es") in [b["text"] for b in keyboard(greeting)]
+    assert greeting["text"] == facts_file.message("greet", "es")
+    assert facts_file.text("identity", "title", "es") in [b["text"] for b in keyboard(greeting)]
 
     post(stack, tg.text_update(chat, "donde queda la sede de la oim", "es"))
     answer = replies(api, chat, 2)[1]
     assert short("headquarters", "es") in answer["text"]  # "... en Ginebra, Suiza."
     assert "Fuente: https://www.iom.int/es" in answer["text"]
     titles = [b["text"] for b in keyboard(answer)]
-    assert FACTS.text("presence", "title", "es") in titles
+    assert facts_file.text("presence", "title", "es") in titles
 
-    button = next(b for b in keyboard(answer) if b["text"] == FACTS.text("presence", "title", "es"))
+    button = next(b for b in keyboard(answer) if b["text"] == facts_file.text("presence", "title", "es"))
     post(stack, tg.callback_update(chat, button["callback_data"], "es"))
     pressed = replies(api, chat, 3)[2]
     assert short("presence", "es") in pressed["text"]
@@ -269,7 +268,7 @@ def test_empty_text_is_answered_by_the_guard(stack, api):
     chat = new_chat()
     assert post(stack, tg.text_update(chat, "   ", "fr")) == 200
     [reply] = replies(api, chat)
-    assert reply["text"] == FACTS.message("empty", "fr")
+    assert reply["text"] == facts_file.message("empty", "fr")
 
 
 def test_whatsapp_is_disabled_without_its_variables(stack):

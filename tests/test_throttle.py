@@ -26,8 +26,8 @@ from typing import Any, Dict, List
 import pytest
 import socketio
 
-from actions.facts import FactStore
 from privacy.pseudonym import pseudonym
+from tests import facts_file
 from tests.servers import ROOT, Stack, http, texts
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
@@ -35,7 +35,6 @@ from tests.standins.telegram_api import TelegramBotAPI
 from tests.standins.twilio_api import SANDBOX_NUMBER, TwilioAPI
 from throttle.limiter import Decision, Limit, MemoryStore, RedisStore, parse_limit
 
-FACTS = FactStore().current()
 LIMIT = 5
 WINDOW = 600
 TOKEN = f"{random.randint(10**9, 10**10)}:AAH{secrets.token_urlsafe(30)}"
@@ -45,12 +44,12 @@ AUTH_TOKEN = secrets.token_hex(16)
 PUBLIC_URL = "https://bot.example.org/webhooks/whatsapp/webhook"
 SENDER_KEY = secrets.token_hex(16)  # IOM_SENDER_KEY: WhatsApp and Telegram ids are pseudonyms
 WEB_ORIGIN = "http://127.0.0.1:8080"
-QUESTION_EN, ANSWER_EN = "Where is IOM's headquarters?", FACTS.text("headquarters", "short", "en")
-QUESTION_FR, ANSWER_FR = "Où se trouve le siège de l'OIM ?", FACTS.text("headquarters", "short", "fr")
+QUESTION_EN, ANSWER_EN = "Where is IOM's headquarters?", facts_file.text("headquarters", "short", "en")
+QUESTION_FR, ANSWER_FR = "Où se trouve le siège de l'OIM ?", facts_file.text("headquarters", "short", "fr")
 
 
 def slow_down(lang: str) -> str:
-    return FACTS.message("slow_down", lang, seconds="")[:30]  # the text before the figure
+    return facts_file.message("slow_down", lang, seconds="")[:30]  # the text before the figure
 
 
 # --- the stores ---------------------------------------------------------------------------
@@ -336,7 +335,7 @@ def test_whatsapp_reply_twilio_refuses_is_not_an_answer(stack, twilio):
     refused = [m["Body"] for m in twilio.refused_messages(to)]
     # The answer was refused, so the guard tried the "unavailable" notice (refused too).
     assert ANSWER_EN in refused[0], refused
-    assert any(FACTS.message("unavailable", "en") in b for b in refused[1:]), refused
+    assert any(facts_file.message("unavailable", "en") in b for b in refused[1:]), refused
     assert user_texts(stack, conversation("whatsapp", to)) == [QUESTION_EN], "the user's message is kept"
 
 
@@ -347,5 +346,5 @@ def test_whatsapp_reply_refused_as_too_many_requests_is_sent_again_once(stack, t
     assert whatsapp_post(stack, number, QUESTION_EN) == 200
     assert len(twilio.refused_messages(to)) == 1
     [delivered] = [m["Body"] for m in twilio.sent_messages(to)]
-    assert ANSWER_EN in delivered and FACTS.message("unavailable", "en") not in delivered
+    assert ANSWER_EN in delivered and facts_file.message("unavailable", "en") not in delivered
 

@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from actions.facts import FactStore
 from privacy.pseudonym import pseudonym
+from tests import facts_file
 from tests.servers import ROOT, Stack, http
 from tests.standins import twilio_api as tw
 from tests.standins.twilio_api import SANDBOX_NUMBER, TwilioAPI
@@ -25,7 +25,6 @@ ACCOUNT_SID = "AC" + secrets.token_hex(16)
 AUTH_TOKEN = secrets.token_hex(16)
 # The server sits behind a reverse proxy: Twilio signs the public URL, not the one Rasa sees.
 PUBLIC_URL = "https://bot.example.org/webhooks/whatsapp/webhook"
-FACTS = FactStore().current()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +85,7 @@ def test_french_question_gets_the_french_fact(stack, api):
     me = new_number()
     assert say(stack, me, "Où se trouve le siège de l'OIM ?") == 200
     [reply] = replies(api, me)
-    assert FACTS.text("headquarters", "short", "fr") in reply["Body"]
+    assert facts_file.text("headquarters", "short", "fr") in reply["Body"]
     assert reply["From"] == SANDBOX_NUMBER and reply["To"] == f"whatsapp:+{me}"
 
 
@@ -94,21 +93,21 @@ def test_english_question_gets_the_english_fact(stack, api):
     me = new_number()
     assert say(stack, me, "Where is IOM's headquarters?") == 200
     [reply] = replies(api, me)
-    assert FACTS.text("headquarters", "short", "en") in reply["Body"]
+    assert facts_file.text("headquarters", "short", "en") in reply["Body"]
 
 
 def test_buttons_become_a_numbered_list_and_a_number_picks_one(stack, api):
     me = new_number()
     assert say(stack, me, "Bonjour") == 200
     [greeting] = replies(api, me)
-    assert FACTS.message("greet", "fr") in greeting["Body"]
-    first_title = FACTS.text("identity", "title", "fr")
+    assert facts_file.message("greet", "fr") in greeting["Body"]
+    first_title = facts_file.text("identity", "title", "fr")
     assert f"1. {first_title}" in greeting["Body"], greeting["Body"]
     assert "Répondez par un numéro" in greeting["Body"]
 
     assert say(stack, me, "1") == 200
     answer = replies(api, me, 2)[1]
-    assert FACTS.text("identity", "short", "fr")[:60] in answer["Body"]
+    assert facts_file.text("identity", "short", "fr")[:60] in answer["Body"]
     assert stack.slot(conversation(me), "topic") == "identity"
 
 
@@ -116,19 +115,19 @@ def test_spanish_conversation_with_numbered_buttons_and_follow_ups(stack, api):
     me = new_number()
     assert say(stack, me, "Hola") == 200
     [greeting] = replies(api, me)
-    assert FACTS.message("greet", "es") in greeting["Body"]
-    assert f"1. {FACTS.text('identity', 'title', 'es')}" in greeting["Body"], greeting["Body"]
+    assert facts_file.message("greet", "es") in greeting["Body"]
+    assert f"1. {facts_file.text('identity', 'title', 'es')}" in greeting["Body"], greeting["Body"]
     assert "Responda con un número:" in greeting["Body"]
 
     assert say(stack, me, "1") == 200  # a number: the conversation stays in Spanish
     answer = replies(api, me, 2)[1]
-    assert FACTS.text("identity", "short", "es")[:60] in answer["Body"]
+    assert facts_file.text("identity", "short", "es")[:60] in answer["Body"]
     assert "Fuente: https://www.iom.int/es/quienes-somos" in answer["Body"]
     assert "Responda con un número:" in answer["Body"]
 
     assert say(stack, me, "y eso desde cuando?") == 200
     since = replies(api, me, 3)[2]
-    assert FACTS.text("identity", "since", "es") in since["Body"]
+    assert facts_file.text("identity", "since", "es") in since["Body"]
     assert stack.slot(conversation(me), "language") == "es"
 
 
@@ -182,7 +181,7 @@ def test_caption_of_a_picture_is_read_as_the_question(stack, api):
                          media=("image/png", "ME" + "3" * 32))
     assert post(stack, fields) == 200
     [reply] = replies(api, me)
-    assert FACTS.text("headquarters", "short", "en") in reply["Body"]
+    assert facts_file.text("headquarters", "short", "en") in reply["Body"]
 
 
 def test_message_for_another_account_is_refused(stack, api):
