@@ -29,7 +29,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help system-deps install train run shell test lint validate test-stories test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-start bench-levers audit purge forget review soak
+.PHONY: help system-deps install train run shell test lint validate test-nlu test-py lock check-facts clean services run-scaled bench-scaled bench bench-start bench-levers audit purge forget review soak
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (REST + web chat)"
@@ -87,16 +87,13 @@ lint: install
 validate: install
 	$(RASA) data validate --fail-on-warnings
 
-test-stories: train
-	$(RASA) test core --model models/iom.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/stories
-
 test-nlu: train
 	$(BIN)/python tests/tools/evaluate_holdout.py --model models/iom.tar.gz --min-accuracy 0.90
 
 test-py: train services
 	$(BIN)/python -m pytest
 
-test: install train lint validate audit test-stories test-nlu test-py
+test: install train lint validate audit test-nlu test-py
 
 # Rebuild requirements.lock from requirements.in in a throw-away venv.
 lock:

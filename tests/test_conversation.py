@@ -257,26 +257,46 @@ def test_off_topic_and_not_understood_are_polite_and_leave_the_topic(stack):
     assert stack.slot(me, "topic") == "global_compact"
 
 
+def turns_of(story):
+    """(user text, its intent, the actions the story expects after it) for each user step."""
+    turns = []
+    for step in story["steps"]:
+        if "user" in step:
+            turns.append((step["user"], step["intent"], []))
+        elif "action" in step and turns:
+            turns[-1][2].append(step["action"])
+    return turns
+
+
+def actions_of_last_turn(tracker):
+    """The actions the server ran after the latest user message (action_listen aside)."""
+    events = tracker["events"]
+    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+    return [e["name"] for e in events[last_user + 1:]
+            if e["event"] == "action" and e["name"] != "action_listen"]
+
+
 def replay_stories(stack, path: Path):
-    """Replays a test stories file's questions through the real server, one conversation per
-    story (Rasa 3.6's `rasa test core` only checks the actions): returns the steps whose predicted
-    intent differs, the language slot after each step, and the topics reached."""
+    """Replays a test stories file through the real Rasa and action servers, one conversation per
+    story: this is the test of the stories (README, "Tests"). Returns the steps whose predicted
+    intent or actions differ from the story's, the language slot after each step, and the fact ids
+    never reached."""
     stories = yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]
     wrong, languages, topics = [], [], set()
     for story in stories:
         me = new_sender()
-        for step in story["steps"]:
-            if "user" not in step:
-                continue
-            stack.say(me, step["user"])
+        for text, intent, actions in turns_of(story):
+            stack.say(me, text)
             tracker = stack.tracker(me)
             predicted = tracker["latest_message"]["intent"]["name"]
-            if predicted != step["intent"]:
-                wrong.append((step["user"], step["intent"], predicted))
-            languages.append((step["user"], tracker["slots"]["language"]))
+            if predicted != intent:
+                wrong.append((text, intent, predicted))
+            ran = actions_of_last_turn(tracker)
+            if ran != actions:
+                wrong.append((text, actions, ran))
+            languages.append((text, tracker["slots"]["language"]))
             topics.add(tracker["slots"]["topic"])
-    facts = yaml.safe_load((Path(__file__).parents[1] / "facts" / "facts.yml").read_text())
-    return wrong, languages, set(facts["facts"]) - topics
+    return wrong, languages, set(facts_file.fact_ids()) - topics
 
 
 def test_every_fact_id_is_reachable_in_both_languages(stack):
