@@ -40,7 +40,7 @@ def test_french_conversation_with_follow_ups(stack):
     me = new_sender()
     assert stack.slot(me, "topic") is None  # empty in a new conversation
 
-    reply = stack.say(me, "Bonjour !")
+    reply = stack.say(me, "Salut à toi !")
     assert "assistant de l'OIM" in texts(reply)
     assert stack.slot(me, "topic") is None  # small talk does not set it
 
@@ -49,14 +49,14 @@ def test_french_conversation_with_follow_ups(stack):
     assert stack.slot(me, "topic") == "director_general"
     assert any(b["payload"].startswith("/ask_") for b in reply[0]["buttons"])
 
-    reply = stack.say(me, "dites-m'en plus")
+    reply = stack.say(me, "pouvez-vous m'en dire davantage ?")
     assert "15 mai 2023" in texts(reply)
     assert stack.slot(me, "topic") == "director_general"
 
-    reply = stack.say(me, "source ?")
+    reply = stack.say(me, "d'où tenez-vous ça ?")
     assert "https://www.iom.int/news/iom-council-elect-director-general" in texts(reply)
 
-    reply = stack.say(me, "et l'adjoint ?")
+    reply = stack.say(me, "et son adjoint alors ?")
     assert "Ugochi Daniels" in texts(reply)
     assert stack.slot(me, "topic") == "ddg_operations"
 
@@ -67,11 +67,11 @@ def test_french_conversation_with_follow_ups(stack):
 
 def test_language_switch_follows_the_last_message(stack):
     me = new_sender()
-    assert "Genève" in texts(stack.say(me, "Où se trouve le siège de l'OIM ?"))
+    assert "Genève" in texts(stack.say(me, "Le siège de l'OIM, il est où ?"))
     english = texts(stack.say(me, "And when was it founded?"))
     assert "December 1951" in english
     assert stack.slot(me, "topic") == "history"
-    french = texts(stack.say(me, "depuis quand ?"))
+    french = texts(stack.say(me, "depuis quand donc ?"))
     assert "Depuis décembre 1951" in french
 
 
@@ -91,17 +91,17 @@ def test_french_spanish_english_in_one_conversation(stack):
     assert "Cómo se dirige la OIM" in titles  # related topics, titled in Spanish
 
     assert "15 de mayo de 2023" in texts(stack.say(me, "me podrias dar un poco mas de detalle"))
-    reply = texts(stack.say(me, "¿y el adjunto?"))
+    reply = texts(stack.say(me, "¿y quién es el adjunto?"))
     assert reply.startswith("La OIM tiene dos Directores Generales Adjuntos.")
     assert "Ugochi Daniels" in reply and stack.slot(me, "topic") == "ddg_operations"
     assert texts(stack.say(me, "desde cuando?")) == "Ugochi Daniels ocupa el puesto desde septiembre de 2021."
-    source = texts(stack.say(me, "¿fuente?"))
+    source = texts(stack.say(me, "¿de dónde sale eso?"))
     assert source.startswith("Fuente: https://www.iom.int/iom-organizational-structure")
     assert "a fecha de 2021-09" in source
     # A button payload says nothing about the language: the conversation stays in Spanish.
     answer = texts(stack.say(me, "/ask_identity"))
     assert "Fuente: https://www.iom.int/es/quienes-somos" in answer and "175 Estados Miembros" in answer
-    for text, expected in (("Gracias", "thanks"), ("Vale", None), ("Hola", "greet")):
+    for text, expected in (("gracias amigo", "thanks"), ("Vale", None), ("hola otra vez", "greet")):
         reply = texts(stack.say(me, text))
         assert stack.slot(me, "language") == "es", text
         if expected:
@@ -112,14 +112,14 @@ def test_french_spanish_english_in_one_conversation(stack):
     assert stack.slot(me, "language") == "en" and stack.slot(me, "topic") == "our_work"
     assert "December 1951" in texts(stack.say(me, "/ask_history"))  # a button: still English
     assert stack.slot(me, "language") == "en"
-    assert texts(stack.say(me, "Adiós")) == facts_file.message("goodbye", "es")
+    assert texts(stack.say(me, "adiós, hasta pronto")) == facts_file.message("goodbye", "es")
 
 
 def test_since_when_is_answered_on_the_current_topic(stack):
     me = new_sender()
-    stack.say(me, "Is IOM part of the United Nations?")
+    stack.say(me, "Does IOM belong to the United Nations system?")
     assert stack.slot(me, "topic") == "un_system"
-    assert "19 September 2016" in texts(stack.say(me, "since when?"))
+    assert "19 September 2016" in texts(stack.say(me, "since when exactly?"))
     assert stack.slot(me, "topic") == "un_system"
 
 
@@ -235,7 +235,7 @@ def test_tempting_country_messages_get_no_wrong_fact(stack):
 
 def test_button_payloads_answer_their_topic(stack):
     me = new_sender()
-    reply = stack.say(me, "Hello")
+    reply = stack.say(me, "Hello there")
     payload = reply[0]["buttons"][0]["payload"]
     answer = stack.say(me, payload)
     assert stack.slot(me, "topic") == payload[len("/ask_"):].split("{")[0]
@@ -335,7 +335,7 @@ def test_own_situation_then_more_says_iom_never_asks_for_money(stack):
     me = new_sender()
     stack.say(me, "someone took my papers at the station and I'm stuck here")
     assert stack.slot(me, "topic") == "personal_help"
-    assert "never asks for money" in texts(stack.say(me, "tell me more"))
+    assert "never asks for money" in texts(stack.say(me, "tell me a bit more about that"))
 
 
 @pytest.mark.parametrize(
@@ -347,7 +347,7 @@ def test_own_situation_then_more_says_iom_never_asks_for_money(stack):
         ("qui s'occupe des operations a l'OIM", "ddg_operations"),
         ("quel bureau gere la communication", "office_partnerships"),
         ("qui est responsable de la gestion et de la reforme ?", "ddg_management_reform"),
-        ("qui dirige le cabinet de la directrice generale ?", "chief_of_staff"),
+        ("qui est à la tête du cabinet de la directrice generale ?", "chief_of_staff"),
         ("Who handles operations at IOM?", "ddg_operations"),
         ("which office does advocacy and communications?", "office_partnerships"),
         ("who is in charge of organizational performance?", "office_strategy"),
@@ -364,7 +364,7 @@ def test_offices_named_by_what_they_do(stack, message, office):
 
 def test_a_question_about_iom_with_no_fact_gets_an_honest_answer(stack):
     me = new_sender()
-    stack.say(me, "Who is the Director General of IOM?")
+    stack.say(me, "Who is IOM's Director General these days?")
     reply = texts(stack.say(me, "What is IOM's annual budget?"))
     assert "don't have that figure" in reply and "https://www.iom.int" in reply
     assert "partner" not in reply.lower()

@@ -1,21 +1,29 @@
-"""Test sentences are never training sentences (the hold-out figure stays honest).
+"""Test sentences are never training sentences (the figures and the tests stay honest).
 
-A hold-out sentence that equals a training example once case, accents, punctuation, spaces and
-entity markup are folded away (tests/tools/evaluate_holdout.py `fold`), or that has the same words in
-another order, measures memory, not understanding. Checked for every hold-out file of every language (`tests/nlu_holdout/*.yml`,
-`es.yml`, `fr.countries.yml`... included) against every file under data/, and likewise for the
-test stories and the tempting messages.
+A test sentence that equals a training example once case, accents, punctuation, spaces and entity
+markup are folded away (tests/tools/evaluate_holdout.py `fold`), or that has the same words in
+another order, measures memory, not understanding. Checked against every file under data/ for
+every file of test sentences (TEST_SENTENCES: the hold-out sets, the public-phrasing set, the
+tempting messages and tempting country messages, the short messages, the blind sets, the test
+stories) and for the messages tests/test_conversation.py sends to the real server. A YAML file
+under tests/ that TEST_SENTENCES does not cover fails the suite, so a new set cannot be forgotten.
 """
 
 from __future__ import annotations
 
+import ast
 import os
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import pytest
 
 import yaml
 
 from tests.tools.evaluate_holdout import (
     copy_keys,
+    example_lines,
     fold,
     holdout_files,
     holdout_overlaps,
@@ -85,18 +93,120 @@ def test_the_overlap_check_sees_every_language_and_every_kind_of_training_file(t
     ]
 
 
-def test_test_stories_and_tempting_messages_are_not_training_sentences():
-    training = training_sentences()
-    sentences = [
-        (step["user"], stories)
-        for stories in sorted((TESTS / "stories").glob("*.yml"))
-        for story in yaml.safe_load(stories.read_text(encoding="utf-8"))["stories"]
-        for step in story["steps"]
-        if "user" in step and not step["user"].startswith("/")
-    ]
-    for path in sorted((TESTS / "tempting").glob("*.yml")):
-        sentences += [(entry["text"], path) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    found = overlaps(sentences, training)
+# --- every file of test sentences ---------------------------------------------------------------
+
+
+def _nlu_examples(data) -> List[str]:
+    return [text for block in data["nlu"] for text in example_lines(block["examples"])]
+
+
+def _items(data) -> List[str]:
+    return [entry["text"] for entry in data]
+
+
+def _by_language(data) -> List[str]:
+    return [entry["text"] for entries in data.values() for entry in entries]
+
+
+def _story_turns(data) -> List[str]:
+    # A button payload ("/ask_history") is not a sentence.
+    return [step["user"] for story in data["stories"] for step in story["steps"]
+            if "user" in step and not step["user"].startswith("/")]
+
+
+# Each file of test sentences (glob under tests/) and how its sentences are read.
+TEST_SENTENCES: Tuple[Tuple[str, Callable[[Any], List[str]]], ...] = (
+    ("nlu_holdout/*.yml", _nlu_examples),
+    ("nlu_public/*.yml", _nlu_examples),
+    ("tempting/*.yml", _items),
+    ("tempting_countries.yml", _by_language),
+    ("short_messages/*.yml", _items),
+    ("blind/*.yml", _by_language),
+    ("stories/*.yml", _story_turns),
+)
+# The module whose messages to the real server test understanding and dialogue.
+CONVERSATION_TESTS = TESTS / "test_conversation.py"
+
+
+@lru_cache(maxsize=1)
+def sentence_files() -> Dict[Path, List[str]]:
+    return {
+        path: read(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for pattern, read in TEST_SENTENCES
+        for path in sorted(TESTS.glob(pattern))
+    }
+
+
+
+def _string(node: ast.AST) -> Optional[str]:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def sent_messages(path: Path) -> List[str]:
+    """The messages a test module sends to the server, where written as literals: the text of
+    `<stack>.say(sender, "text")`, the first value of `parametrize("message, ...", [...])`, and the
+    literals of a `for text in (...)` loop whose body says `text`."""
+    found: List[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "say" and len(node.args) >= 2 and _string(node.args[1]):
+                found.append(_string(node.args[1]))
+            if node.func.attr == "parametrize" and node.args and _string(node.args[0]) \
+                    and _string(node.args[0]).split(",")[0].strip() in ("message", "text"):
+                for value in getattr(node.args[1], "elts", []):
+                    first = value.elts[0] if isinstance(value, ast.Tuple) else value
+                    if _string(first):
+                        found.append(_string(first))
+        if isinstance(node, ast.For) and isinstance(node.iter, (ast.List, ast.Tuple)):
+            target = node.target.elts[0] if isinstance(node.target, ast.Tuple) else node.target
+            said = any(
+                isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "say"
+                and any(isinstance(arg, ast.Name) and arg.id == getattr(target, "id", None)
+                        for arg in call.args)
+                for call in ast.walk(node)
+            )
+            for value in node.iter.elts if said else []:
+                first = value.elts[0] if isinstance(value, ast.Tuple) else value
+                if _string(first):
+                    found.append(_string(first))
+    return found
+
+
+def test_every_yaml_file_under_tests_is_a_checked_set_of_sentences():
+    files = sentence_files()
+    yaml_files = {path for path in TESTS.rglob("*.y*ml")}
+    assert yaml_files - set(files) == set(), "add the new set to TEST_SENTENCES"
+    for pattern, _ in TEST_SENTENCES:
+        assert list(TESTS.glob(pattern)), f"no file matches tests/{pattern}"
+    empty = [path for path, sentences in files.items() if not sentences]
+    assert not empty, f"no sentence read from {empty}: has the format changed?"
+
+
+def test_the_messages_sent_by_the_conversation_tests_are_found():
+    messages = sent_messages(CONVERSATION_TESTS)
+    assert len(messages) >= 60
+    # One of each kind: a .say() literal, a parametrized message, a loop over messages.
+    assert "Le Sénégal est-il membre de l'OIM ?" in messages
+    assert "Qui s'occupe de la stratégie ?" in messages
+    assert "gracias amigo" in messages
+
+
+@pytest.mark.parametrize("pattern", [pattern for pattern, _ in TEST_SENTENCES])
+def test_a_copy_from_any_set_is_caught(pattern):
+    """Each set is really read and compared: its first sentence, put in a training file with
+    other case and punctuation, is reported."""
+    path = next(iter(sorted(TESTS.glob(pattern))))
+    sentence = sentence_files()[path][0]
+    training = {key: (sentence.upper() + " !", Path("data/nlu/xx/copied.yml"))
+                for key in copy_keys(sentence.upper() + " !")}
+    assert overlaps([(sentence, path)], training) == [
+        (sentence, path, sentence.upper() + " !", Path("data/nlu/xx/copied.yml"))]
+
+
+def test_no_test_sentence_is_a_training_sentence():
+    sentences = [(text, path) for path, texts in sentence_files().items() for text in texts]
+    sentences += [(text, CONVERSATION_TESTS) for text in sent_messages(CONVERSATION_TESTS)]
+    found = overlaps(sentences, training_sentences())
     assert not found, f"{len(found)} test sentence(s) copied from data/:\n{_listing(found)}"
 
 

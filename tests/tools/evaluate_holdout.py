@@ -53,7 +53,8 @@ def copy_keys(text: str) -> Tuple[str, str]:
     return fold(text), "~" + " ".join(sorted(_folded_chars(text).split()))
 
 
-def _example_lines(examples) -> Iterator[str]:
+def example_lines(examples) -> Iterator[str]:
+    """The sentences of an NLU block's `examples` (a `- ` list in one string, or a list)."""
     if isinstance(examples, str):
         for line in examples.splitlines():
             line = line.strip()
@@ -70,7 +71,7 @@ def load_examples(path: Path) -> Iterator[Tuple[str, str]]:
     """(sentence, intent) of an NLU file's intent blocks."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for block in data["nlu"]:
-        for text in _example_lines(block["examples"]):
+        for text in example_lines(block["examples"]):
             yield text, block["intent"]
 
 
@@ -82,7 +83,7 @@ def training_sentences(folder: Path = TRAINING_DATA) -> Dict[str, Tuple[str, Pat
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         texts: List[str] = []
         for block in data.get("nlu") or []:
-            texts += _example_lines(block.get("examples"))
+            texts += example_lines(block.get("examples"))
         for key in ("stories", "rules"):
             for story in data.get(key) or []:
                 texts += [step["user"] for step in story.get("steps") or [] if "user" in step]
