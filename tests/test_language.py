@@ -8,29 +8,30 @@ import yaml
 from actions.language import detect_language, normalise_language
 
 
-@pytest.mark.parametrize(
-    "text, previous, expected",
-    [
-        ("Qui est la directrice générale de l'OIM ?", "en", "fr"),
-        ("Who is the Director General of IOM?", "fr", "en"),
-        ("et combien de pays ?", "en", "fr"),
-        ("and the deputy?", "fr", "en"),
-        ("depuis quand ?", "en", "fr"),
-        ("since when?", "fr", "en"),
-        ("bonjour", "en", "fr"),
-        ("hello", "fr", "en"),
-        ("merci", "en", "fr"),
-        ("thanks", "fr", "en"),
-        ("c koi l'oim", "en", "fr"),
-        ("ou est le siege", "en", "fr"),
-        ("tu es un robot ?", "es", "fr"),
-        ("y a-t-il un bureau au Mali ?", "es", "fr"),
-        ("où est le siège", "es", "fr"),
-        ("who leads IOM", "es", "en"),
-        ("thanks a lot", "es", "en"),
-        ("and since when?", "es", "en"),
-    ],
-)
+# Messages whose words tell their language: (text, the conversation's language before, expected).
+CLEAR = [
+    ("Qui est la directrice générale de l'OIM ?", "en", "fr"),
+    ("Who is the Director General of IOM?", "fr", "en"),
+    ("et combien de pays ?", "en", "fr"),
+    ("and the deputy?", "fr", "en"),
+    ("depuis quand ?", "en", "fr"),
+    ("since when?", "fr", "en"),
+    ("bonjour", "en", "fr"),
+    ("hello", "fr", "en"),
+    ("merci", "en", "fr"),
+    ("thanks", "fr", "en"),
+    ("c koi l'oim", "en", "fr"),
+    ("ou est le siege", "en", "fr"),
+    ("tu es un robot ?", "es", "fr"),
+    ("y a-t-il un bureau au Mali ?", "es", "fr"),
+    ("où est le siège", "es", "fr"),
+    ("who leads IOM", "es", "en"),
+    ("thanks a lot", "es", "en"),
+    ("and since when?", "es", "en"),
+]
+
+
+@pytest.mark.parametrize("text, previous, expected", CLEAR)
 @pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
 def test_clear_messages_set_the_language(text, previous, expected, light):
     # light: the low-memory models the Rasa server uses for its own notices (channels/guard.py).
@@ -57,11 +58,12 @@ def test_short_spanish_messages_switch_to_spanish(text, previous, light):
     assert detect_language(text, previous, light=light) == "es"
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope", "Ugochi Daniels",
-     "asdkjh qwpoeiru zxmcnv"],
-)
+# Messages that say nothing of their language: the conversation's is kept.
+AMBIGUOUS = ["OIM", "IOM ?", "ok", "👍", "", "   ", "/ask_history", "12345", "Amy Pope",
+             "Ugochi Daniels", "asdkjh qwpoeiru zxmcnv"]
+
+
+@pytest.mark.parametrize("text", AMBIGUOUS)
 @pytest.mark.parametrize("previous", ["fr", "en", "es"])
 @pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
 def test_ambiguous_messages_keep_the_conversation_language(text, previous, light):
