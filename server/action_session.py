@@ -10,11 +10,17 @@ timeouts as Rasa sets them): `EndpointConfig.session()` lends it instead of open
 Rasa's own `EndpointConfig.request` runs unchanged on it. What a pooled connection changes, and
 how it is handled:
 - A kept-alive connection may have been closed by the server between two calls (the action server
-  restarted, or its keep-alive of 5 s ran out at that very moment). The first request on it then
-  fails before any answer with `ServerDisconnectedError` or a connection reset. Such a request is
-  sent once more, on a new connection; any other error (refused, timeout, HTTP status) is raised
-  as before, so a stopped action server still fails fast. Sending an action call twice is safe
-  for this assistant: its actions only read the facts file and return events.
+  restarted, or its keep-alive of 5 s ran out at that very moment). The request on it then fails
+  before any answer with `ServerDisconnectedError` or a connection reset. aiohttp never writes a
+  request on a pooled connection it already knows is closed (the pool checks it and the headers
+  are written in the same step of the event loop), so when this happens the request was written:
+  the server may have read it, run the action and died before answering, and nothing on the
+  client side tells that apart from a close that crossed the request. So the request is sent
+  once more, on a new connection, only for an action the endpoint marks as safe to run twice:
+  `read_only_actions` under `action_endpoint` in endpoints.yml (this assistant's two actions only
+  read the facts file and return events). Any other action's call fails as in Rasa (the user gets
+  "temporarily unavailable"), as do all other errors (refused, timeout, HTTP status), so a
+  stopped action server still fails fast.
 - Idle connections are dropped after 2 s, before the action server's 5 s keep-alive closes them.
 - Sessions are closed when the process exits (no "Unclosed client session" error in the log).
 """
@@ -25,7 +31,7 @@ import asyncio
 import atexit
 import logging
 import weakref
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import aiohttp
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
@@ -53,8 +59,9 @@ _rasa_request: Any = None  # Rasa's own EndpointConfig.request, set by install()
 
 def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
-    session: Optional[aiohttp.ClientSession] = endpoint.__dict__.get(_SESSION)
-    if session is None or session.closed or session._loop is not loop:
+    kept: Optional[Tuple[aiohttp.ClientSession, asyncio.AbstractEventLoop]] = endpoint.__dict__.get(_SESSION)
+    session = kept[0] if kept and kept[1] is loop else None
+    if session is None or session.closed:
         # The settings of Rasa's `EndpointConfig.session()`, plus the connector's idle limit.
         auth = None
         if endpoint.basic_auth:
@@ -67,7 +74,7 @@ def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
             auth=auth,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
         )
-        endpoint.__dict__[_SESSION] = session
+        endpoint.__dict__[_SESSION] = (session, loop)  # a session belongs to its loop
         _OPEN.add(session)
     return session
 
@@ -91,14 +98,25 @@ def session(self: EndpointConfig) -> _LentSession:
     return _LentSession(self)
 
 
+READ_ONLY_ACTIONS = "read_only_actions"  # the action endpoint's setting (endpoints.yml)
+
+
+def _safe_to_send_again(endpoint: EndpointConfig, kwargs: Any) -> bool:
+    """The call is for an action the endpoint marks as safe to run twice (Rasa sends
+    `{"next_action": <name>, ...}` as the body of every action call)."""
+    body = kwargs.get("json")
+    action = body.get("next_action") if isinstance(body, dict) else None
+    return action is not None and action in (endpoint.kwargs.get(READ_ONLY_ACTIONS) or ())
+
+
 async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Optional[Any]:
     """Rasa's own `EndpointConfig.request`, sent once more if the kept-alive connection it used
-    turned out to be closed by the server before any answer."""
+    turned out to be closed by the server before any answer and the action is read-only."""
     try:
         return await _rasa_request(self, *args, **kwargs)
     except _STALE_CONNECTION as error:
         # ClientConnectorError (refused, unreachable) is a ClientOSError too: not stale.
-        if isinstance(error, aiohttp.ClientConnectorError):
+        if isinstance(error, aiohttp.ClientConnectorError) or not _safe_to_send_again(self, kwargs):
             raise
         logger.debug("Connection to %s was closed (%s); sending once more", self.url, error)
     return await _rasa_request(self, *args, **kwargs)

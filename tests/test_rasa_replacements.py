@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import jsonschema
 import pytest
+import yaml
 from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.channel import UserMessage
@@ -283,44 +284,84 @@ def test_session_is_reused_across_calls():
     assert len(connections) == 1
 
 
-def test_connection_closed_by_the_server_is_retried_once():
-    """A raw HTTP/1.1 server that answers the first request of a connection with keep-alive and
-    closes the connection when a second request arrives on it, without answering: what a
-    restarted action server, or one whose keep-alive just ran out, looks like to the client."""
-    action_session.install()
-    seen = {"connections": 0}
+async def closing_server(requests: list):
+    """A raw HTTP/1.1 server that records each request it receives (its JSON body, once read in
+    full), answers the first request of a connection with keep-alive and closes the connection
+    when a second request arrives on it, after reading it, without answering: a restarted action
+    server, one whose keep-alive just ran out, or one that died while running the action, as the
+    client sees them."""
+
+    async def client(reader, writer):
+        served = 0
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            body = json.loads(await reader.readexactly(length))
+            requests.append(body)
+            if served == 1:
+                writer.close()  # read, and no answer
+                return
+            payload = json.dumps({"echo": body["n"]}).encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Connection: keep-alive\r\nContent-Length: "
+                         + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+            await writer.drain()
+            served += 1
+
+    return await asyncio.start_server(client, "127.0.0.1", 0)
+
+
+def call_twice(action: str, **endpoint_settings):
+    """Two calls of `action` on one kept-alive connection of the closing server: their results
+    (or the error of the second) and the requests the server received."""
+    requests: list = []
 
     async def scenario():
-        async def client(reader, writer):
-            seen["connections"] += 1
-            served = 0
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length")))
-                body = await reader.readexactly(length)
-                if served == 1:
-                    writer.close()  # stale connection: no answer
-                    return
-                payload = json.dumps({"echo": json.loads(body)["n"]}).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Connection: keep-alive\r\nContent-Length: "
-                             + str(len(payload)).encode() + b"\r\n\r\n" + payload)
-                await writer.drain()
-                served += 1
-
-        server = await asyncio.start_server(client, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        server_ = await closing_server(requests)
+        port = server_.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", **endpoint_settings)
         try:
-            first = await endpoint.request(json={"n": 1}, method="post", timeout=5)
-            second = await endpoint.request(json={"n": 2}, method="post", timeout=5)
+            first = await endpoint.request(json={"next_action": action, "n": 1}, method="post",
+                                           timeout=5)
+            try:
+                second = await endpoint.request(json={"next_action": action, "n": 2},
+                                                method="post", timeout=5)
+            except aiohttp.ClientError as error:
+                second = error
             return first, second
         finally:
-            server.close()
+            server_.close()
 
-    assert asyncio.run(scenario()) == ({"echo": 1}, {"echo": 2})
-    assert seen["connections"] == 2
+    return asyncio.run(scenario()), [r["n"] for r in requests]
+
+
+def test_a_cut_off_call_of_a_read_only_action_is_sent_once_more():
+    action_session.install()
+    (first, second), received = call_twice(
+        "action_answer_fact", read_only_actions=["action_answer_fact", "action_small_talk"])
+    assert (first, second) == ({"echo": 1}, {"echo": 2})
+    assert received == [1, 2, 2]  # the second call reached the server twice: allowed for it
+
+
+def test_a_cut_off_call_of_any_other_action_is_never_sent_twice():
+    """The server read the request: the action may have run. Not sent again (the user gets
+    "temporarily unavailable"), unlike before issue 23."""
+    action_session.install()
+    (first, second), received = call_twice(
+        "action_book_appointment", read_only_actions=["action_answer_fact"])
+    assert first == {"echo": 1}
+    assert isinstance(second, aiohttp.ServerDisconnectedError)
+    assert received == [1, 2]
+    (first, second), received = call_twice("action_answer_fact")  # no read_only_actions set
+    assert isinstance(second, aiohttp.ServerDisconnectedError) and received == [1, 2]
+
+
+def test_the_read_only_actions_are_the_assistants_actions():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for path in (ROOT / "endpoints.yml", ROOT / "deploy" / "endpoints.yml"):
+        listed = yaml.safe_load(path.read_text())["action_endpoint"]["read_only_actions"]
+        assert listed and set(listed) <= set(domain["actions"]), path
 
 
 def test_stopped_server_and_http_errors_raise_as_in_rasa():
