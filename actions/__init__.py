@@ -1,0 +1,10 @@
+"""The action server's package: `rasa run actions` imports it (and each module in it) at start.
+
+First, the private parts of other libraries the action server relies on are checked (server/
+internals.py, phase "actions"; none is registered today): after an upgrade that renamed one, the
+action server stops at start with the list of what changed instead of running without it.
+"""
+
+from server import internals
+
+internals.require("actions", "The action server cannot start")

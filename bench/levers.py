@@ -29,9 +29,11 @@ SETTINGS = ["none", "validation", "validation,session", "validation,runner", "al
 
 def patches(setting: str) -> str:
     """IOM_PERF_PATCHES for a row: every row runs the lean server (server/lean.py: no TensorFlow
-    loaded, which changes start-up and memory, not the work per message), so that rows differ
-    only by the replacements named."""
-    return "all" if setting == "all" else "lean" if setting == "none" else f"lean,{setting}"
+    loaded, which changes start-up and memory, not the work per message) and the action timeout
+    and start wait (no work per message either), so that rows differ only by the replacements
+    named."""
+    base = "lean,timeout,start_wait"
+    return "all" if setting == "all" else base if setting == "none" else f"{base},{setting}"
 
 
 def cpu_seconds(pid: int) -> float:

@@ -25,7 +25,8 @@ gets a reply even when the back end fails:
 - a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/) is neither processed nor
   stored: told messages.slow_down once per window, then nothing (the REST channel answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
-  default is 300), so a hung action server costs the user seconds, not minutes.
+  default is 300; set by server.install(), not with IOM_PERF_PATCHES=0), so a hung action server
+  costs the user seconds, not minutes.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 
 from channels.guard import guarded
-from server import drain
+from server import drain, internals
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +118,9 @@ class SocketIOInput(RasaSocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # The private parts of Rasa's socket.io channel and Sanic-CORS this one relies on
+        # (server/internals.py), checked when Rasa creates the channel at start.
+        internals.require_for("channels/socketio.py", "The socket.io channel cannot start")
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         channel.allowed_origins = allowed_origins(credentials)

@@ -59,7 +59,7 @@ from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
-from server import drain
+from server import drain, internals
 
 logger = logging.getLogger(__name__)
 # aiogram logs every request's parameters and every answer at DEBUG: the real chat id, the
@@ -184,6 +184,8 @@ class TelegramInput(RasaTelegramInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # The private parts of aiogram this channel relies on (server/internals.py), at start.
+        internals.require_for("channels/telegram.py", "The Telegram channel cannot start")
         # Secrets never come from credentials.yml: anything written there is ignored.
         if credentials:
             logger.warning(

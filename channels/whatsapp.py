@@ -50,7 +50,7 @@ from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
-from server import drain
+from server import drain, internals
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +285,8 @@ class WhatsAppInput(TwilioInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # What this channel relies on in Twilio's signature check (server/internals.py), at start.
+        internals.require_for("channels/whatsapp.py", "The WhatsApp channel cannot start")
         if credentials:
             logger.warning(
                 "credentials.yml gives settings to the WhatsApp channel; they are ignored "

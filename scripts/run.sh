@@ -67,7 +67,12 @@ if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$R
 
 # Side by side with the action server (about 1.5 s each): a message that reaches the Rasa server
 # before the action server listens is held until it does (server/action_start.py), not answered
-# "temporarily unavailable".
+# "temporarily unavailable". Without that replacement (IOM_PERF_PATCHES=0, or a list that leaves
+# out start_wait: Rasa's own behaviour), the Rasa server starts once the action server answers.
+patches=$(tr -d ' ' <<< "${IOM_PERF_PATCHES:-all}" | tr '[:upper:]' '[:lower:]')
+if [[ -n "$patches" && "$patches" != all && "$patches" != 1 && ",$patches," != *,start_wait,* ]]; then
+  wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
+fi
 echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)"
 $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &

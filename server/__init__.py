@@ -11,20 +11,23 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
   validator;
 - `session` (server/action_session.py): one kept-alive HTTP session per endpoint;
 - `runner` (server/graph_runner.py): the model's graph run without dask;
-- always: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
-  (300 s), becomes IOM_ACTION_TIMEOUT (server/settings.py, default 5 s); and an action call whose
-  connection is refused while the action server is still starting is sent again, for up to
-  IOM_ACTION_START_WAIT seconds (default 10) after the start (server/action_start.py), so `make run`
-  can start both servers side by side.
-`IOM_PERF_PATCHES` chooses among the first four, for measuring each one: unset or `all` = every
-one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
+- `timeout`: Rasa's timeout for action server calls, `rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`
+  (300 s), becomes IOM_ACTION_TIMEOUT (server/settings.py, default 5 s);
+- `start_wait` (server/action_start.py): an action call whose connection is refused while the
+  action server is still starting is sent again, for up to IOM_ACTION_START_WAIT seconds (default
+  10) after the start, so `make run` can start both servers side by side.
+`IOM_PERF_PATCHES` chooses among them: unset or `all` = every one, `0` or `none` = none, Rasa's own
+behaviour throughout (300 s action timeout, no wait for a starting action server: scripts/run.sh
+then starts the Rasa server once the action server answers), or a comma-separated list such as
+`validation,runner` (for measuring each one: bench/levers.py).
 
 Checked at start, before anything is replaced: the installed Rasa is a version these replacements
-were checked against (`RASA_VERSIONS`), and every replaced attribute exists and takes the
-parameters its replacement expects. Otherwise `install()` raises `RasaInternalsChanged`, listing
-each problem, and server/rasa_cli.py refuses to start: after an upgrade that renamed a function, a
-replacement would otherwise be an attribute nobody calls, and the server would silently run
-without it (or with Rasa's 300 s timeout).
+were checked against (`RASA_VERSIONS`), every replaced attribute exists and takes the parameters
+its replacement expects, and every private part of Rasa, Sanic, aiohttp, skops... the server's code
+relies on holds (server/internals.py, phase "server"). Otherwise `install()` raises
+`InternalsChanged`, listing each problem, and server/rasa_cli.py refuses to start: after an
+upgrade that renamed a function, a replacement would otherwise be an attribute nobody calls, and
+the server would silently run without it (or with Rasa's 300 s timeout).
 
 For every command that loads a model, `install()` also serves skops' trusted type lists from a
 file made once per installation (server/skops_types.py; skops' internals, not Rasa's).
@@ -39,12 +42,11 @@ import importlib.metadata
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from server.patching import RasaInternalsChanged, missing, replace, restore_all
+from server.patching import InternalsChanged, missing, replace, restore_all
 
-__all__ = ["PATCHES", "RASA_VERSIONS", "RasaInternalsChanged", "check", "chosen", "install",
-           "restore"]
+__all__ = ["PATCHES", "RASA_VERSIONS", "InternalsChanged", "check", "chosen", "install", "restore"]
 
-PATCHES = ("validation", "session", "runner", "lean")
+PATCHES = ("validation", "session", "runner", "lean", "timeout", "start_wait")
 # Versions of Rasa whose internals the replacements were read and tested against.
 RASA_VERSIONS = ("3.6.21",)
 ACTION_TIMEOUT = "rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT"
@@ -66,20 +68,25 @@ def chosen(setting: str) -> tuple:
 
 
 def _module(name: str):
-    from server import action_session, action_validation, graph_runner, lean
+    from server import action_session, action_start, action_validation, graph_runner, lean
 
     return {"validation": action_validation, "session": action_session, "runner": graph_runner,
-            "lean": lean}[name]
+            "lean": lean, "start_wait": action_start}[name]
+
+
+def replaced_by(name: str) -> Dict[str, Optional[Tuple[str, ...]]]:
+    """The attributes of Rasa one replacement replaces, with the parameters it expects (None:
+    not a function)."""
+    if name == "timeout":
+        return {ACTION_TIMEOUT: None}
+    return dict(_module(name).REPLACES)
 
 
 def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
-    """Every attribute of Rasa the chosen replacements (and the action timeout) replace, with the
-    parameters each replacement expects (None: not a function)."""
-    from server import action_start
-
-    targets: Dict[str, Optional[Tuple[str, ...]]] = {ACTION_TIMEOUT: None, **action_start.REPLACES}
+    """Every attribute of Rasa the chosen replacements replace."""
+    targets: Dict[str, Optional[Tuple[str, ...]]] = {}
     for name in names:
-        targets.update(_module(name).REPLACES)
+        targets.update(replaced_by(name))
     return targets
 
 
@@ -87,6 +94,8 @@ def _unimportable(names: Sequence[str]) -> List[str]:
     """server/'s modules that cannot even be imported (they import names from Rasa's modules)."""
     problems = []
     for name in names:
+        if name == "timeout":
+            continue
         try:
             _module(name)
         except (ImportError, AttributeError) as error:
@@ -95,7 +104,8 @@ def _unimportable(names: Sequence[str]) -> List[str]:
 
 
 def check(names: Sequence[str] = PATCHES) -> List[str]:
-    """What is wrong with Rasa for these replacements: [] when they can all be installed."""
+    """What is wrong for these replacements and for the server's other reach-ins into Rasa,
+    Sanic, aiohttp... (server/internals.py): [] when the server can start."""
     version = importlib.metadata.version("rasa")
     if version not in RASA_VERSIONS:
         return [f"Rasa {version} is installed; server/ replaces internals of Rasa "
@@ -111,13 +121,15 @@ def check(names: Sequence[str] = PATCHES) -> List[str]:
         problem = missing(target, params)
         if problem:
             problems.append(problem)
-    return problems
+    from server import internals
+
+    return problems + internals.check("server", patches=names)
 
 
 def install(server: bool = True) -> Tuple[str, ...]:
     """The one entry point. `server`: the Rasa server commands (`run`, `shell`) get the
     replacements of Rasa internals; every command gets skops' cached trusted types. Returns the
-    replacements installed. Raises RasaInternalsChanged (nothing replaced) if a check fails."""
+    replacements installed. Raises InternalsChanged (nothing replaced) if a check fails."""
     global _installed
     from server import skops_types
 
@@ -137,19 +149,24 @@ def install(server: bool = True) -> Tuple[str, ...]:
     if problems:
         restore()
         gc.enable()
-        raise RasaInternalsChanged(
+        raise InternalsChanged(
             "server/ cannot install its replacements of Rasa internals:\n  - "
             + "\n  - ".join(problems)
             + "\nCheck each replacement against the installed Rasa (server/__init__.py lists "
-            "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
+            "them) and each reach-in against its library (server/internals.py), then update it, "
+            "its entry and RASA_VERSIONS; until then, pin the library back (requirements.lock).")
     for name in names:
-        _module(name).install()
-    from server import action_start
-    from server.settings import ACTION_START_WAIT
-    from server.settings import ACTION_TIMEOUT as seconds
+        if name not in ("timeout", "start_wait"):
+            _module(name).install()
+    if "start_wait" in names:
+        from server import action_start
+        from server.settings import ACTION_START_WAIT
 
-    action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
-    replace(ACTION_TIMEOUT, seconds)
+        action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
+    if "timeout" in names:
+        from server.settings import ACTION_TIMEOUT as seconds
+
+        replace(ACTION_TIMEOUT, seconds)
     _installed = names
     return names
 

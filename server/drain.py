@@ -24,8 +24,9 @@ socket):
    GRACEFUL_SHUTDOWN_TIMEOUT (15 s) for the requests it is answering.
 
 The wait is bounded by IOM_DRAIN_SECONDS (default 5). Linux only; elsewhere Sanic's own stop.
-It reads a few attributes of Sanic's connection objects; `check_sanic()` refuses to start if a
-Sanic upgrade renamed one of them, rather than silently draining nothing.
+It reads a few attributes of Sanic's connection objects (registered in server/internals.py):
+the server refuses to start if a Sanic upgrade renamed one, rather than silently draining nothing
+(checked by server.install(), and again here when a server starts, for plain `rasa run`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ import socket
 import struct
 import time
 from typing import Any, Dict, Iterable, List, Optional, Set
+
+from server import internals
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +61,6 @@ _DROP_SYN = (
 
 # /proc/net/tcp states.
 _ESTABLISHED, _SYN_RECV, _LISTEN = "01", "03", "0A"
-# The Sanic connection attributes read here (sanic.server.protocols.HttpProtocol, Sanic 21.12).
-_SANIC_ATTRIBUTES = ("_http", "recv_buffer", "transport", "connections", "conn_info")
 
 
 def drain_seconds() -> float:
@@ -70,24 +71,6 @@ def drain_seconds() -> float:
         logger.error("%s=%r is not a number; using %s", DRAIN_SECONDS_ENV, raw, DEFAULT_DRAIN_SECONDS)
         return DEFAULT_DRAIN_SECONDS
     return max(value, 0.0)
-
-
-def check_sanic() -> None:
-    """Refuses to start when Sanic's connection objects no longer look as expected."""
-    from sanic.http import Stage
-    from sanic.request import Request
-    from sanic.server.protocols.http_protocol import HttpProtocol
-
-    slots: Set[str] = set()
-    for cls in HttpProtocol.__mro__:
-        slots.update(getattr(cls, "__slots__", ()))
-    missing = [name for name in _SANIC_ATTRIBUTES if name not in slots]
-    if not hasattr(Stage, "IDLE") or not hasattr(Request, "protocol") or missing:
-        raise RuntimeError(
-            "server/drain.py reads Sanic 21.12's HttpProtocol attributes "
-            f"{', '.join(_SANIC_ATTRIBUTES)}, Stage.IDLE and Request.protocol; this Sanic "
-            f"lacks {missing or 'Stage.IDLE or Request.protocol'}. Update server/drain.py."
-        )
 
 
 # --- what the kernel knows about our port --------------------------------------------------
@@ -238,7 +221,7 @@ def register(blueprint: Any) -> None:
         if not os.path.isdir("/proc/self/fd"):
             app.ctx.iom_drain = False
             return
-        check_sanic()
+        internals.require_for("server/drain.py", "server/drain.py cannot drain a stopping server")
         app.ctx.iom_drain = _Connections()
         app.register_middleware(app.ctx.iom_drain.middleware, "request")
 

@@ -287,7 +287,7 @@ def install_import_hook() -> None:
     if _finder is None:
         already = [name for name in DEFERRED if name in sys.modules]
         if already:
-            raise patching.RasaInternalsChanged(
+            raise patching.InternalsChanged(
                 f"server.lean: {', '.join(already)} imported before server.install(); "
                 "server.install() must run before Rasa is imported")
         _finder = DeferringFinder(DEFERRED)

@@ -17,8 +17,9 @@ import inspect
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 
-class RasaInternalsChanged(RuntimeError):
-    """A replaced internal of Rasa is missing or changed: refuse to start rather than run without it."""
+class InternalsChanged(RuntimeError):
+    """A replaced internal of Rasa, or a private part of another library the project relies on
+    (server/internals.py), is missing or changed: refuse to start rather than run without it."""
 
 
 # target -> (owner, attribute name, owner's own value before the first replacement or _INHERITED)

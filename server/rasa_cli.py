@@ -7,7 +7,12 @@ server/'s replacements of Rasa internals:
   it prints what is wrong and exits with status 1 instead of starting without them. Among them:
   TensorFlow, Matplotlib and dask are not imported (server/lean.py);
 - every command that loads a model (all but `run actions`) gets skops' trusted type lists from a
-  file made once per installation (server/skops_types.py) instead of computing them at each start.
+  file made once per installation (server/skops_types.py) instead of computing them at each start;
+- the commands that train or run the NLU pipeline (`train`, `test`, `interactive`) first check
+  the private parts of Rasa our components rely on (server/internals.py, phase "train"), and stop
+  with the list of what changed;
+- `train` refuses a configuration that adds a component reading per-token features (DIET...) to
+  our count-vectors featurizer, which makes none (components/sentence_featurizer.py).
 
 Everything else is Rasa's own `main()` with the same arguments. Plain `rasa ...` still works, with
 Rasa's own code throughout: TensorFlow loaded, a slower start, and Rasa's 300 s timeout for the
@@ -15,6 +20,36 @@ action server instead of IOM_ACTION_TIMEOUT.
 """
 
 import sys
+from typing import List, Tuple
+
+# Commands that run our NLU components (training them or parsing with them) outside the server.
+PIPELINE_COMMANDS = ("train", "test", "interactive")
+
+
+def _option(args: List[str], names: Tuple[str, ...], default: str) -> str:
+    """The value of the option `names` among `args` (`--config x` or `--config=x`), else `default`."""
+    for index, arg in enumerate(args):
+        if arg in names and index + 1 < len(args):
+            return args[index + 1]
+        for name in names:
+            if arg.startswith(name + "="):
+                return arg[len(name) + 1:]
+    return default
+
+
+def refuse_configuration(config_file: str) -> None:
+    """Training stops here, whatever Rasa's training cache holds, when the configuration combines
+    our count-vectors featurizer (no per-token features) with a component that reads them
+    (components/sentence_featurizer.py)."""
+    from rasa.shared.exceptions import InvalidConfigException
+
+    from components.sentence_featurizer import refuse_configuration as refuse
+
+    try:
+        refuse(config_file)
+    except InvalidConfigException as error:
+        print(f"Not training: {error}", file=sys.stderr)
+        sys.exit(1)
 
 
 def main() -> None:
@@ -22,12 +57,17 @@ def main() -> None:
     serves = sys.argv[1:2] in (["run"], ["shell"]) and not action_server
     if not action_server:
         import server
+        from server import internals
 
         try:
             server.install(server=serves)
-        except server.RasaInternalsChanged as error:
+            if sys.argv[1:2] and sys.argv[1] in PIPELINE_COMMANDS:
+                internals.require("train", f"rasa {sys.argv[1]}")
+        except server.InternalsChanged as error:
             print(f"Not starting: {error}", file=sys.stderr)
             sys.exit(1)
+        if sys.argv[1:2] == ["train"]:
+            refuse_configuration(_option(sys.argv[2:], ("-c", "--config"), "config.yml"))
     # Only now: server.install() must run before Rasa is imported.
     from rasa.__main__ import main as rasa_main
 

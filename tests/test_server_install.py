@@ -26,14 +26,14 @@ from rasa.engine.storage.storage import ModelMetadata
 from rasa.utils.endpoints import EndpointConfig
 
 import server
-from server import lean, patching, skops_types
+from server import action_session, action_start, lean, patching, skops_types
 from tests.servers import BIN, MODEL, ROOT
 
 pytestmark = pytest.mark.usefixtures("rasa_restored")
 
 # server.install() in this process: lean's import hook must come before Rasa is imported, and this
 # process has imported Rasa already (lean is checked in a fresh process below).
-WITHOUT_LEAN = "validation,session,runner"
+WITHOUT_LEAN = "validation,session,runner,timeout,start_wait"
 
 
 def python(code: str, env=None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -68,7 +68,7 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
 
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     before = own_values()
-    assert server.install() == ("validation", "session", "runner")
+    assert server.install() == ("validation", "session", "runner", "timeout", "start_wait")
     after = own_values()
     changed = [target for target in before if after[target] is not before[target]]
     not_installed = set(lean.REPLACES) | {
@@ -82,18 +82,27 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 300
 
 
-def test_the_start_retry_is_installed_whichever_replacements_are_chosen(monkeypatch):
-    """`make run` starts both servers side by side in every IOM_PERF_PATCHES mode: an early
-    action call must be waited out with Rasa's own code too (server/action_start.py)."""
-    from server import action_session, action_start
+def test_none_chosen_is_rasas_own_behaviour(monkeypatch):
+    """IOM_PERF_PATCHES=0: nothing replaced, not even the action timeout (Rasa's 300 s) or the
+    wait for an action server still starting (a refused call fails at once)."""
+    import rasa.core.actions.action as rasa_action
 
     monkeypatch.setenv("IOM_PERF_PATCHES", "0")
     assert server.install() == ()
+    assert patching.replaced() == ()
+    assert EndpointConfig.request is patching.original(action_start.REQUEST)
+    assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 300
+
+
+def test_the_start_wait_wraps_whichever_request_is_installed(monkeypatch):
+    """`start_wait` wraps Rasa's own request, or the kept session's when `session` is chosen."""
+    monkeypatch.setenv("IOM_PERF_PATCHES", "start_wait")
+    assert server.install() == ("start_wait",)
     assert EndpointConfig.request is action_start.request
     assert action_start._inner is patching.original(action_start.REQUEST)  # Rasa's own
     server.restore()
-    monkeypatch.setenv("IOM_PERF_PATCHES", "session")
-    assert server.install() == ("session",)
+    monkeypatch.setenv("IOM_PERF_PATCHES", "session,start_wait")
+    assert server.install() == ("session", "start_wait")
     assert EndpointConfig.request is action_start.request
     assert action_start._inner is action_session.request
     server.restore()
@@ -104,7 +113,7 @@ def test_a_renamed_internal_stops_the_install_before_anything_is_replaced(monkey
     monkeypatch.setenv("IOM_PERF_PATCHES", WITHOUT_LEAN)
     run = DaskGraphRunner.run
     monkeypatch.delattr(EndpointConfig, "session")  # as if Rasa had renamed it
-    with pytest.raises(server.RasaInternalsChanged) as error:
+    with pytest.raises(server.InternalsChanged) as error:
         server.install()
     assert "rasa.utils.endpoints:EndpointConfig.session: not found" in str(error.value)
     assert DaskGraphRunner.run is run  # checked first, nothing half-installed
