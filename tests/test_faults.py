@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from actions.facts import DEFAULT_FACTS_PATH, _FactsLoader
-from tests import facts_file
+from tests.facts_file import message as expected_message
 from tests.servers import Stack, texts
 
 pytestmark = pytest.mark.integration
@@ -69,14 +69,14 @@ def test_action_server_down_gets_unavailable_quickly_then_recovers(stack):
         for text, metadata, lang in QUESTIONS:
             reply, elapsed = timed_say(stack, sender, text, metadata)
             timings.append(elapsed)
-            assert reply == facts_file.message("unavailable", lang), (text, reply)
+            assert reply == expected_message("unavailable", lang), (text, reply)
             assert elapsed < 2.0, f"{text!r} took {elapsed:.2f}s"
         print(f"\naction server down: 'unavailable' replies in {max(timings) * 1000:.0f} ms at most")
     finally:
         stack.start_actions()
     # Back by itself: no restart of Rasa, the same conversation answers normally again.
     reply, _ = timed_say(stack, sender, "Qui dirige l'OIM ?")
-    assert "Pope" in reply and reply != facts_file.message("unavailable", "fr")
+    assert "Pope" in reply and reply != expected_message("unavailable", "fr")
     assert stack.slot(sender, "topic") == "director_general"
     # Nothing the user said while it was down is lost.
     assert user_texts(stack, sender) == [
@@ -89,7 +89,7 @@ def test_hung_action_server_costs_at_most_the_action_timeout(stack):
     os.killpg(stack.actions.pid, signal.SIGSTOP)  # accepts connections, never answers
     try:
         reply, elapsed = timed_say(stack, sender, "Where is the IOM headquarters?")
-        assert reply == facts_file.message("unavailable", "en")
+        assert reply == expected_message("unavailable", "en")
         assert elapsed < ACTION_TIMEOUT + 2.0, f"took {elapsed:.2f}s"
         print(f"\naction server hung: 'unavailable' after {elapsed:.2f}s (timeout {ACTION_TIMEOUT}s)")
     finally:
@@ -112,12 +112,12 @@ def test_message_sent_before_the_action_server_listens_gets_its_answer(tmp_path)
             assert not pending.done(), texts(pending.result())  # not answered "unavailable"
             early.start_actions()
             reply = texts(pending.result(timeout=60))
-        assert reply == facts_file.message("greet", "fr")
+        assert reply == expected_message("greet", "fr")
         assert user_texts(early, "early") == ["Bonjour"]
         # A stopped action server is then reported at once, as before.
         early.stop_actions()
         reply, elapsed = timed_say(early, "early", "Who leads IOM?")
-        assert reply == facts_file.message("unavailable", "en")
+        assert reply == expected_message("unavailable", "en")
         assert elapsed < 2.0, f"took {elapsed:.2f}s"
     finally:
         early.stop()
@@ -162,7 +162,7 @@ def test_broken_facts_file_keeps_the_last_good_version(stack):
         reply = timed_say(stack, sender, question)[0]
         assert "MARKER-GOOD" in reply and "12345" not in reply
         # The Rasa server's own replies (the guard) keep the last good version too.
-        assert texts(stack.say(sender, "  ", {"language": "en"})) == facts_file.message("empty", "en")
+        assert texts(stack.say(sender, "  ", {"language": "en"})) == expected_message("empty", "en")
         for log in ("actions.log", "rasa.log"):
             text = wait_for_log(stack.workdir / log, "keeping the last good version")
             line = next(
