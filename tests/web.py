@@ -71,7 +71,8 @@ class PageServer:
 
 
 def bot_texts(page) -> List[str]:
-    return [t.strip() for t in page.locator("#chat .rw-response").all_inner_texts()]
+    """The text of each bot message (without the "Assistant:" the page adds for screen readers)."""
+    return [t.strip() for t in page.locator("#chat .rw-response .rw-message-text").all_inner_texts()]
 
 
 def wait_for_bot(page, pattern: str, after: int = 0) -> str:
