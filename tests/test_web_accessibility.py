@@ -174,6 +174,14 @@ def message_texts(page) -> List[str]:
     )
 
 
+def assert_box_whole(page) -> None:
+    """The message box and its focus ring are inside the chat panel (which cuts what overflows)."""
+    panel = page.locator("#chat").bounding_box()
+    box = page.locator(BOX).bounding_box()
+    ring = 5  # outline 3px + offset 2px
+    assert panel["y"] <= box["y"] - ring and box["y"] + box["height"] + ring <= panel["y"] + panel["height"], (panel, box)
+
+
 def announcements(page) -> List[str]:
     """What the page's live region has said, one line per message, spaces folded."""
     return [" ".join(t.split()) for t in page.locator("#chat-announcements p").all_text_contents()]
@@ -300,6 +308,7 @@ def test_keyboard_only_conversation(site, browser) -> None:
         wait_for_answer(page, before, expected)
         expect(box).to_be_focused()
         assert_visibly_outlined(focus_outline(page))
+        assert_box_whole(page)
         screenshot(page, "a11y_keyboard")
         assert not errors, errors
     finally:
@@ -359,6 +368,8 @@ def test_each_message_carries_its_own_language(site, browser) -> None:
         page.locator(BOX).fill("Please tell me everything about the International Organization. " * 20)
         page.locator(BOX).press("Enter")
         expect(page.locator(BOT).nth(before)).to_have_attribute("lang", "en")
+        # A very long message above does not squeeze the message box out of the panel.
+        assert_box_whole(page)
         screenshot(page, "a11y_languages")
         assert not errors, errors
     finally:
