@@ -5,6 +5,10 @@
  * greeting and first answers follow the page. Switching language reloads the page; the
  * conversation continues (the widget keeps its session id and history in localStorage, and the
  * server keeps the conversation under that id).
+ *
+ * The second half is the accessibility layer over the widget (README "Accessibility", tested by
+ * tests/test_web_accessibility.py): focus, the lang of each message, who said what, what is
+ * announced, and a notice when the Rasa server cannot be reached.
  */
 (function () {
   "use strict";
@@ -242,7 +246,7 @@
       var copy = text.cloneNode(true);
       copy.querySelectorAll(".iom-new-tab").forEach(function (el) { el.remove(); });
       var line = document.createElement("p");
-      line.appendChild(hiddenText(t.assistant + " ", pageLang, ""));
+      line.appendChild(hiddenText(t.assistant + " ", pageLang, "iom-speaker"));
       var body = document.createElement("span");
       setLang(body, botLanguage(bubble));
       body.textContent = copy.textContent.trim();
