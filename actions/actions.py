@@ -1,4 +1,5 @@
-"""Custom actions: thin wrappers that read the tracker, ask actions.answers, and reply."""
+"""Custom actions: thin wrappers that read the tracker, ask actions.understanding and actions.answers,
+and reply."""
 
 from __future__ import annotations
 
@@ -10,17 +11,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (
-    FACT_INTENTS,
-    NOT_IN_FACTS_INTENT,
     Reply,
     answer,
     not_in_facts_reply,
     not_understood_reply,
-    resolve_intent,
     small_talk_reply,
 )
 from actions.facts import FactStore
 from actions.language import detect_language, normalise_language, preload
+from actions.understanding import FACT_INTENTS, NOT_IN_FACTS_INTENT, resolve_intent
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import answers
+from actions import understanding
 from actions.actions import ActionAnswerFact, ActionSmallTalk
 from actions.facts import load_facts
 from tests.servers import ROOT
@@ -311,7 +311,7 @@ def test_an_office_title_wins_over_a_function_word():
 def test_the_fallback_threshold_is_the_one_in_config():
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
-    assert answers.FALLBACK_THRESHOLD == fallback["threshold"]
+    assert understanding.FALLBACK_THRESHOLD == fallback["threshold"]
 
 
 @pytest.mark.parametrize("text, lang", [("Et le Wakanda ?", "fr"), ("what about Narnia?", "en")])
@@ -375,7 +375,7 @@ def test_not_understood_offers_the_topics_ranked_highest():
         {"name": "out_of_scope", "confidence": 0.2},
         {"name": "ask_voluntary_return", "confidence": 0.15},
         {"name": "ask_office", "confidence": 0.1},
-        {"name": "ask_visas", "confidence": answers.SUGGESTION_FLOOR / 2},
+        {"name": "ask_visas", "confidence": understanding.SUGGESTION_FLOOR / 2},
     ]
     messages, slots = run(ActionSmallTalk(), fallback_tracker(ranking, [function("office_strategy")]))
     assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")

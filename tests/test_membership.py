@@ -9,11 +9,9 @@ import re
 
 import pytest
 
-from actions.answers import (
-    answer,
+from actions.answers import answer, country_reply, follow_up_reply
+from actions.membership import (
     country_name,
-    country_reply,
-    follow_up_reply,
     membership_text,
     newest_members_text,
     observer_list_text,

@@ -2,7 +2,7 @@
 
 Runs the training data's office tables the way the trained pipeline does (Rasa's own patterns
 for RegexEntityExtractor, case-insensitive; EntitySynonymMapper's synonyms), then the actions'
-choice among overlapping matches (actions.answers._office_fact). It fails if a table puts a
+choice among overlapping matches (actions.understanding.office_fact). It fails if a table puts a
 shorter name before a longer one that starts with it, or if a name has no synonym.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from rasa.nlu.utils.pattern_utils import extract_patterns
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.answers import ANY_DEPUTY, OFFICE_FACTS, _office_fact
+from actions.understanding import ANY_DEPUTY, OFFICE_FACTS, office_fact
 
 NLU = Path(__file__).resolve().parents[1] / "data" / "nlu"
 
@@ -53,7 +53,7 @@ def test_every_office_name_is_found_whole_and_named_by_its_synonym(training_data
         if value not in (*OFFICE_FACTS, ANY_DEPUTY):
             wrong.append((name, "no synonym"))
             continue
-        found = _office_fact(office_entities(training_data, f"quien es el {name} ?"))
+        found = office_fact(office_entities(training_data, f"quien es el {name} ?"))
         if found != value:
             wrong.append((name, value, found))
     assert not wrong, wrong
@@ -75,4 +75,4 @@ def test_every_office_name_is_found_whole_and_named_by_its_synonym(training_data
     ],
 )
 def test_office_named_in_a_sentence(training_data, text, office):
-    assert _office_fact(office_entities(training_data, text)) == office
+    assert office_fact(office_entities(training_data, text)) == office

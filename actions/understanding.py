@@ -1,0 +1,191 @@
+"""What the user asked: the intent to act on and the topics worth suggesting, as plain functions of
+what the NLU gave (intent, entities, ranking, text).
+
+The classifier is corrected here where the message says more than it (a named office, another
+organisation named, markup only); actions/answers.py then replies to the resolved intent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Optional
+
+from components.countries import is_country_code
+
+# Intents answered by exactly one fact: ask_<fact id>.
+SIMPLE_FACT_INTENTS = {
+    f"ask_{fact_id}": fact_id
+    for fact_id in (
+        "identity", "history", "un_system", "member_states", "presence", "headquarters",
+        "languages", "leadership", "our_work", "agenda_2030", "xenophobia", "covid19",
+        "partnerships", "careers", "get_involved", "data_research", "voluntary_return",
+        "visas", "trafficking", "global_compact", "personal_help",
+    )
+}
+OFFICE_FACTS = (
+    "director_general", "ddg_management_reform", "ddg_operations", "chief_of_staff",
+    "office_partnerships", "office_strategy",
+)
+# The office entity's value when the user says "the deputy" without saying which one.
+ANY_DEPUTY = "ddg"
+# What an office does ("operations", "la communication", "la estrategia"): a weaker sign than the
+# office's title (`office`), read only when the classifier already took the message for a
+# question about an office (ask_office), never to overrule it ("IOM management structure" is
+# about the leadership as a whole; "what operations does IOM run?" about its work).
+OFFICE_FUNCTION = "office_function"
+COUNTRY_INTENTS = ("ask_member_states", "inform_country")
+# Questions on the states list as a whole ("which are the observer states?", "who joined last?").
+STATES_LIST_INTENTS = ("ask_observer_states", "ask_newest_members")
+FOLLOW_UP_INTENTS = ("ask_more", "ask_source", "ask_since_when")
+FACT_INTENTS = (
+    *SIMPLE_FACT_INTENTS, "ask_office", "inform_country", *STATES_LIST_INTENTS, *FOLLOW_UP_INTENTS
+)
+# Countries answered in one reply ("le Niger et le Nigeria ?", a bare "Congo" names two).
+MAX_COUNTRIES = 3
+
+SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope")
+# A question about IOM that no fact answers (budget, staff numbers...): said so, never the
+# nearest topic. Answered by action_small_talk: it sets no topic.
+NOT_IN_FACTS_INTENT = "ask_not_in_facts"
+
+# FallbackClassifier's threshold in config.yml (tests/test_actions.py checks they agree): under
+# it the classifier's guess is not trusted, so no other intent is taken at a lower confidence.
+FALLBACK_THRESHOLD = 0.25
+# The lowest classifier confidence at which a topic is offered as a suggestion when a message is
+# not understood. Measured by bench/suggestion_floor.py on unsure hold-out messages (README,
+# "When unsure, suggest"): from 0.08 up, 21% of the ranked topics were the right one, twice a
+# starter topic's 11%; between 0.02 and 0.08, 12%, no better than a starter.
+SUGGESTION_FLOOR = 0.08
+MAX_SUGGESTIONS = 3
+
+
+def country_codes(entities: Iterable[Dict]) -> List[str]:
+    """The distinct country codes among the entities, in order, at most MAX_COUNTRIES."""
+    codes: List[str] = []
+    for value in _entity_values(entities, "country"):
+        if is_country_code(value) and value not in codes:
+            codes.append(value)
+    return codes[:MAX_COUNTRIES]
+
+
+def _entity_values(entities: Iterable[Dict], name: str) -> List[str]:
+    return [e.get("value") for e in entities or [] if e.get("entity") == name and e.get("value")]
+
+
+def _contains(outer: Dict, inner: Dict) -> bool:
+    """Whether entity `outer` covers a longer span of the text that includes `inner`'s."""
+    try:
+        return (
+            outer["start"] <= inner["start"] and inner["end"] <= outer["end"]
+            and outer["end"] - outer["start"] > inner["end"] - inner["start"]
+        )
+    except (KeyError, TypeError):
+        return False  # a button payload's entity has no position
+
+
+def office_fact(entities: Iterable[Dict], entity: str = "office") -> Optional[str]:
+    offices = [
+        e for e in entities or []
+        if e.get("entity") == entity and (e.get("value") in OFFICE_FACTS or e.get("value") == ANY_DEPUTY)
+    ]
+    # Each office table (data/nlu/lookups.yml, data/nlu/office_names_es.yml) finds its own longest
+    # match, so "director general adjunto" also yields "director general": a match inside a
+    # longer one is not what the user named.
+    for entity in offices:
+        if not any(_contains(other, entity) for other in offices if other is not entity):
+            return entity["value"]
+    return None
+
+
+
+_MARKUP = re.compile(r"<[^<>]*>")
+
+
+# The message names IOM itself (by acronym, name or nickname, in any of the three languages).
+_IOM_NAMED = re.compile(
+    r"\b(iom|oim|international organi[sz]ation for migration|organisation internationale pour les "
+    r"migrations|organizaci[oó]n internacional para las migraciones|un migration agency|agence des "
+    r"nations unies pour les migrations|organismo de las naciones unidas para la migraci[oó]n)\b",
+    re.IGNORECASE,
+)
+# Another organisation named (entity `other_organization`, data/nlu/organizations.yml).
+OTHER_ORGANIZATION = "other_organization"
+# Intents an answer about IOM would follow; asked about another organisation, they are off-topic.
+# (Not a person's own situation: "UNHCR refused my asylum claim" still gets where to turn.)
+_ABOUT_IOM_INTENTS = tuple(
+    i for i in (*FACT_INTENTS, NOT_IN_FACTS_INTENT) if i not in (*FOLLOW_UP_INTENTS, "ask_personal_help")
+)
+# Intents a named office overrules: the classifier saw no question it could place.
+_OVERRULED_BY_AN_OFFICE = ("nlu_fallback", "greet", "goodbye", "thanks", "bot_challenge", "help")
+LEADERSHIP_INTENTS = ("ask_office", "ask_leadership")
+
+
+def resolve_intent(
+    intent: str, entities: Iterable[Dict], ranking: Iterable[Dict] = (), text: str = ""
+) -> str:
+    """The intent to act on, correcting the classifier where the message says more than it.
+
+    - A message that is nothing but markup (`<img src=x onerror=...>`) is not understood, whatever
+      the classifier made of its attribute words.
+    - A question that names another organisation and not IOM ("who is the director general of the
+      WHO?", "où est le siège du HCR ?") is about that organisation: off-topic, not IOM's answer.
+    - A named leadership office ("and the chief of staff?") is a question about that office when
+      the classifier placed the message nowhere (not understood, small talk) or took it for a
+      country fragment naming no country. "Off-topic" stays off-topic: another organisation has
+      directors and chiefs of staff too ("who is the White House chief of staff?").
+    - A bare follow-up classified as a country fragment but naming no country ("et le siège ?")
+      is the next most likely fact question, if the classifier gave that one at least the
+      fallback threshold; an unknown name ("et le Wakanda ?") stays a country fragment.
+    """
+    ranking = list(ranking)
+    if "<" in text and not any(c.isalpha() for c in _MARKUP.sub("", text)):
+        return "nlu_fallback"
+    if (
+        intent in _ABOUT_IOM_INTENTS
+        and _entity_values(entities, OTHER_ORGANIZATION)
+        and not _IOM_NAMED.search(text)
+    ):
+        return "out_of_scope"
+    if office_fact(entities) and (
+        intent in _OVERRULED_BY_AN_OFFICE
+        or (intent == "inform_country" and not _entity_values(entities, "country"))
+    ):
+        return "ask_office"
+    if intent == "inform_country" and not _entity_values(entities, "country"):
+        for candidate in ranking[1:3]:
+            name = candidate.get("name")
+            if (
+                name in FACT_INTENTS
+                and name != "inform_country"
+                and (candidate.get("confidence") or 0) >= FALLBACK_THRESHOLD
+            ):
+                return name
+    return intent
+
+
+def suggestion_topic(intent: Optional[str], entities: Iterable[Dict]) -> Optional[str]:
+    """The topic a button would offer for a ranked intent (None: nothing to offer)."""
+    if intent in SIMPLE_FACT_INTENTS:
+        return SIMPLE_FACT_INTENTS[intent]
+    if intent in LEADERSHIP_INTENTS:
+        office = office_fact(entities)
+        if intent == "ask_office":
+            office = office or office_fact(entities, OFFICE_FUNCTION)
+        return office if office in OFFICE_FACTS else "leadership"
+    if intent == "inform_country":
+        return "member_states"
+    return None
+
+
+def suggested_topics(
+    ranking: Iterable[Dict], entities: Iterable[Dict] = (), floor: float = SUGGESTION_FLOOR
+) -> List[str]:
+    """Up to MAX_SUGGESTIONS topics the classifier ranked highest, each at `floor` or above."""
+    topics: List[str] = []
+    for candidate in ranking:
+        if (candidate.get("confidence") or 0) < floor:
+            continue
+        topic = suggestion_topic(candidate.get("name"), entities)
+        if topic and topic not in topics:
+            topics.append(topic)
+    return topics[:MAX_SUGGESTIONS]
