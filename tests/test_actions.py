@@ -78,7 +78,7 @@ def test_the_deputy_names_both_deputies():
         tracker("and the deputy?", "ask_office", [office("ddg")], topic="director_general", language="en"),
     )
     text = messages[0]["text"]
-    assert "two Deputy Directors General" in text
+    assert text.startswith("IOM has two Deputy Director General posts (the structure it presented as of 2025).")
     assert "Ugochi Daniels" in text and "Management and Reform" in text
     assert slots["topic"] == "ddg_operations"
 
@@ -115,7 +115,13 @@ def test_follow_ups_work_on_the_current_topic():
     assert "António Vitorino (2018-2023)" in more[0]["text"] and slots["topic"] == "director_general"
     source, slots = run(ActionAnswerFact(), tracker("source ?", "ask_source", topic="director_general", language="fr"))
     assert "https://www.iom.int/news/iom-council-elect-director-general" in source[0]["text"]
-    assert "2023-05" in source[0]["text"] and slots["topic"] == "director_general"
+    # Every source on its own line, the date in the reader's language.
+    assert source[0]["text"] == (
+        "Sources (information datée de mai 2023) :\n"
+        "https://www.iom.int/news/iom-council-elect-director-general\n"
+        "https://moscow.iom.int/constitution"
+    )
+    assert slots["topic"] == "director_general"
     since, _ = run(ActionAnswerFact(), tracker("since when?", "ask_since_when", topic="un_system", language="fr"))
     assert "19 September 2016" in since[0]["text"]  # the user switched to English
 
@@ -405,7 +411,8 @@ def test_spanish_question_gets_spanish_answer_source_and_buttons():
     messages, slots = run(ActionAnswerFact(), tracker("que es la oim", "ask_identity"))
     text = messages[0]["text"]
     assert "Organización Internacional para las Migraciones" in text
-    assert text.endswith("Fuente: https://www.iom.int/es/quienes-somos")
+    assert "(cifras de 2025)" in text
+    assert text.endswith("\n\nFuente (información de 2025): https://www.iom.int/es/quienes-somos")
     assert slots["language"] == "es" and slots["topic"] == "identity"
     assert {"title": "Su historia", "payload": "/ask_history"} in messages[0]["buttons"]
 
@@ -415,8 +422,10 @@ def test_spanish_follow_ups_on_the_current_topic():
     assert "António Vitorino (2018-2023)" in more[0]["text"] and "mayo de 2023" in more[0]["text"]
     source, _ = run(ActionAnswerFact(), tracker("¿fuente?", "ask_source", topic="identity", language="es"))
     assert source[0]["text"] == (
-        "Fuente: https://www.iom.int/es/quienes-somos, https://www.iom.int/member-states, "
-        "https://emergencymanual.iom.int/about-iom (información a fecha de 2025)."
+        "Fuentes (información de 2025):\n"
+        "https://www.iom.int/es/quienes-somos\n"
+        "https://www.iom.int/member-states\n"
+        "https://emergencymanual.iom.int/about-iom"
     )
     since, slots = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="global_compact", language="es"))
     assert since[0]["text"].startswith("Desde el 10 de diciembre de 2018")
@@ -427,7 +436,7 @@ def test_spanish_deputies_and_offices():
     messages, slots = run(
         ActionAnswerFact(), tracker("¿y el adjunto?", "ask_office", [office("ddg")], topic="director_general", language="es")
     )
-    assert messages[0]["text"].startswith("La OIM tiene dos Directores Generales Adjuntos.")
+    assert messages[0]["text"].startswith("La OIM tiene dos puestos de Director General Adjunto (estructura que presentaba en 2025).")
     assert "Ugochi Daniels" in messages[0]["text"] and slots["language"] == "es"
     messages, slots = run(
         ActionAnswerFact(), tracker("quien es el jefe de gabinete", "ask_office", [office("chief_of_staff")])
@@ -438,7 +447,8 @@ def test_spanish_deputies_and_offices():
 def test_spanish_membership_answer_names_the_country_in_spanish():
     messages, slots = run(ActionAnswerFact(), tracker("¿es España miembro de la OIM?", "ask_member_states", [country("ES")]))
     assert messages[0]["text"].startswith("España: sí, es un Estado Miembro de la OIM")
-    assert "Fuente: https://" in messages[0]["text"]
+    assert "Fuente: una página de un gobierno o de las Naciones Unidas, sin fecha: https://exteriores.gob.es/" in messages[0]["text"]
+    assert messages[0]["text"].endswith("\nLista oficial de Estados Miembros: https://www.iom.int/member-states")
     messages, slots = run(ActionAnswerFact(), tracker("¿y China es miembro de la OIM?", "ask_member_states", [country("CN")]))
     assert messages[0]["text"].startswith("China: sí, es un Estado Miembro de la OIM") and "desde 2016" in messages[0]["text"]
     assert slots["country"] == "CN" and slots["language"] == "es"
