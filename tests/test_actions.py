@@ -117,7 +117,7 @@ def test_follow_ups_work_on_the_current_topic():
     assert "https://www.iom.int/news/iom-council-elect-director-general" in source[0]["text"]
     # Every source on its own line, the date in the reader's language.
     assert source[0]["text"] == (
-        "Sources (information datée de mai 2023) :\n"
+        "Sources (information de mai 2023) :\n"
         "https://www.iom.int/news/iom-council-elect-director-general\n"
         "https://moscow.iom.int/constitution"
     )
