@@ -49,7 +49,8 @@ def test_french_conversation_with_follow_ups(stack):
     assert any(b["payload"].startswith("/ask_") for b in reply[0]["buttons"])
 
     reply = stack.say(me, "dites-m'en plus")
-    assert "15 mai 2023" in texts(reply)
+    assert "António Vitorino (2018-2023)" in texts(reply)
+    assert texts(reply).endswith("Source (information de mai 2023) : https://www.iom.int/news/iom-council-elect-director-general")
     assert stack.slot(me, "topic") == "director_general"
 
     reply = stack.say(me, "source ?")
@@ -160,7 +161,7 @@ def test_member_then_since_when_then_source_in_english(stack):
 def test_observers_not_listed_and_territories_are_answered_honestly(stack):
     me = new_sender()
     reply = texts(stack.say(me, "Is Saudi Arabia a member?"))
-    assert reply.startswith("Saudi Arabia: not a Member State of IOM, but one of its 8 Observer States")
+    assert reply.startswith("Saudi Arabia: not a Member State of IOM, but one of the 8 Observer States on my list (as of 2023)")
     assert stack.slot(me, "country") == "SA"
     reply = texts(stack.say(me, "Is the Holy See a member?"))
     assert reply.startswith("Holy See: yes") and "2011" in reply and stack.slot(me, "country") == "VA"
@@ -183,7 +184,8 @@ def test_the_states_list_as_a_whole(stack):
         assert name in reply
     assert stack.slot(me, "topic") == "member_states"
     reply = texts(stack.say(me, "qui sont les derniers pays devenus membres ?"))
-    assert "Russie (2021)" in reply and "Parmi les États membres dont ma liste donne l'année" in reply
+    assert "Russie (2021)" in reply and "Parmi les États membres dont ma liste (à jour en 2023) donne l'année" in reply
+    assert "Selon tass.com, avril 2021 : https://tass.com/politics/1280031" in reply.splitlines()
 
 
 def test_iom_in_a_country_then_its_date_and_source(stack):
@@ -312,11 +314,13 @@ def test_own_situation_gets_where_to_turn_kindly(stack, message, lang, where_to_
     assert ("IOM office" if lang == "en" else "bureau de l'OIM") in back_home
 
 
-def test_own_situation_then_more_says_iom_never_asks_for_money(stack):
+def test_own_situation_then_more_warns_about_requests_for_money(stack):
     me = new_sender()
     stack.say(me, "someone took my papers at the station and I'm stuck here")
     assert stack.slot(me, "topic") == "personal_help"
-    assert "never asks for money" in texts(stack.say(me, "tell me more"))
+    more = texts(stack.say(me, "tell me more"))
+    # The UN's job-fraud advice (IOM's own "never charges" is on no IOM page), and this chat's word.
+    assert "the UN's advice on job fraud" in more and "this chat will never ask you for money" in more
 
 
 @pytest.mark.parametrize(
