@@ -62,13 +62,15 @@ def topic_buttons(facts: Facts, fact_ids: Iterable[str], lang: str) -> List[Dict
     return [{"title": facts.text(fid, "title", lang), "payload": payload_for(fid)} for fid in fact_ids]
 
 
+def _with_source(facts: Facts, text: str, sources: List[str], as_of: str, lang: str) -> str:
+    """An answer's text, then its first source (in the reader's language) and its date."""
+    source = facts.message("answer_source", lang, url=sources[0], as_of=as_of_text(as_of, lang))
+    return f"{text}\n\n{source}"
+
+
 def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Reply:
-    """The fact's text, then its first source in the reader's language and the fact's date."""
     fact = facts.fact(fact_id)
-    source = facts.message(
-        "answer_source", lang, url=facts.sources(fact_id, lang)[0], as_of=as_of_text(fact["as_of"], lang)
-    )
-    text = f"{facts.text(fact_id, part, lang)}\n\n{source}"
+    text = _with_source(facts, facts.text(fact_id, part, lang), facts.sources(fact_id, lang), fact["as_of"], lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
 
 
