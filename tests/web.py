@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List
 
 import yaml
+from playwright.sync_api import expect
 
 from tests.servers import BIN, ROOT, http
 
@@ -92,7 +93,9 @@ def ask(page, text: str) -> int:
     before = len(bot_texts(page))
     box = page.locator("#chat .rw-new-message")
     box.wait_for(state="visible")
-    page.wait_for_function("!document.querySelector('#chat .rw-new-message').disabled")
+    # Playwright's own assertion, not wait_for_function: a predicate string is evaluated with
+    # eval in the page, which the page's Content-Security-Policy forbids once it has to poll.
+    expect(box).to_be_enabled(timeout=REPLY_TIMEOUT_MS)
     box.fill(text)
     box.press("Enter")
     page.locator("#chat .rw-client", has_text=text[:30]).last.wait_for(timeout=10_000)
