@@ -19,7 +19,6 @@ import argparse
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import BIN, Stack, free_port, http  # noqa: E402
+from tests.processes import free_port  # noqa: E402
+from tests.servers import Stack  # noqa: E402
+from tests.web import PageServer  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -68,7 +69,7 @@ def main() -> int:
     stack = Stack(workdir, credentials=(ROOT / "credentials.yml").read_text(),
                   env={"IOM_RATE_LIMIT": "off", "TELEGRAM_TOKEN": "", "TWILIO_ACCOUNT_SID": "",
                        "TWILIO_AUTH_TOKEN": "", "TWILIO_WHATSAPP_NUMBER": ""})
-    page_process = None
+    page_server = None
     try:
         # The page's origin must be allowed: start the page server first to know its port.
         stack.start_actions()
@@ -76,17 +77,7 @@ def main() -> int:
         stack.env["IOM_ALLOWED_ORIGINS"] = f"{web_port_origin}:{page_port}"
         stack.extra_rasa_args = ["--cors", f"{web_port_origin}:{page_port}"]
         stack.start_rasa()
-        page_process = subprocess.Popen(
-            [str(BIN / "python"), str(ROOT / "web" / "server.py"), "--port",
-             str(page_port), "--rasa-port", str(stack.rasa_port)],
-            cwd=ROOT, stdout=open(workdir / "web.log", "ab"), stderr=subprocess.STDOUT,
-            env={**os.environ, "WEB_QUIET": "1"})
-        for _ in range(100):
-            try:
-                if http("GET", f"http://127.0.0.1:{page_port}/health", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        page_server = PageServer(workdir, page_port, stack.rasa_port, "web")
         url = f"http://127.0.0.1:{page_port}/?lang=fr"
         messages = holdout_messages()
         short = [m for m in messages if len(m) <= 12]
@@ -141,8 +132,8 @@ def main() -> int:
               f"{results['short']}")
         return 0
     finally:
-        if page_process is not None:
-            page_process.terminate()
+        if page_server is not None:
+            page_server.stop()
         stack.stop()
 
 

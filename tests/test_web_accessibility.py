@@ -19,7 +19,8 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.servers import ROOT, Stack, free_port
+from tests.processes import free_port
+from tests.servers import ROOT, Stack
 from tests.web import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageServer, web_credentials
 
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.servers import ROOT, Stack, free_port
+from tests.processes import free_port
+from tests.servers import ROOT, Stack
 from tests.web import (
     ARTIFACTS,
     CHROMIUM,

@@ -17,7 +17,8 @@ from typing import List
 import yaml
 from playwright.sync_api import expect
 
-from tests.servers import BIN, ROOT, http
+from tests.processes import stop_process, wait_http
+from tests.servers import BIN, ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,26 +50,16 @@ class PageServer:
             [str(BIN / "python"), str(ROOT / "web" / "server.py"),
              "--port", str(port), "--rasa-port", str(rasa_port)],
             cwd=ROOT, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-            env={**os.environ, "WEB_QUIET": "1"},
+            env={**os.environ, "WEB_QUIET": "1"}, start_new_session=True,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if http("GET", f"{self.url}/health", timeout=2)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"page server not up: {self.log.read_text()}")
+        wait_http(f"{self.url}/health", self.process, self.log, timeout=20, poll=0.2)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop_process(self.process, grace=10)
 
 
 def bot_texts(page) -> List[str]:
