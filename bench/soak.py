@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.facts import load_facts  # noqa: E402
+from tests.facts_file import message  # noqa: E402
 from tests.processes import free_port, stop_process  # noqa: E402
 
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 10)
@@ -107,8 +107,7 @@ class Minute:
 async def soak(url: str, pids: Dict[str, int]) -> int:
     texts = messages()
     mix = [("fr", 0.45), ("en", 0.40), ("es", 0.15)]
-    facts = load_facts()
-    unavailable = {facts.message("unavailable", lang) for lang in ("fr", "en")}
+    unavailable = {message("unavailable", lang) for lang in ("fr", "en", "es")}
     rng = random.Random(11)
     idle = deque(f"soak-{i}-{rng.getrandbits(32):08x}" for i in range(SENDERS))
     minutes = [Minute() for _ in range(int(MINUTES + 0.999))]

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actions.facts import load_facts  # noqa: E402
+from tests.facts_file import message  # noqa: E402
 from tests.processes import free_port, stop_process  # noqa: E402
 
 GREETING = "Bonjour"  # answered by action_small_talk: the action server must be up too
@@ -71,7 +71,7 @@ def main() -> int:
                    stdout=subprocess.DEVNULL)  # the model must be present: not timed
     print(f"make run -> first answer to {GREETING!r} (load average before: "
           f"{os.getloadavg()[0]:.2f})", flush=True)
-    expected = load_facts().message("greet", "fr")  # the reply to GREETING, from the facts file
+    expected = message("greet", "fr")  # the reply to GREETING, read from the facts file
     times = []
     for index in range(runs):
         with tempfile.TemporaryDirectory(prefix="iom-bench-start-") as folder:
