@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_server import count_reply
 from actions.answers import (
     Reply,
     answer,
@@ -111,8 +112,11 @@ def _reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text
     classifier (a named office, another organisation named, markup only)."""
     intent = _intent(tracker)
     if intent in FACT_INTENTS:
-        return _answer_fact(dispatcher, tracker, intent)
-    return _reply_without_fact(dispatcher, tracker, intent)
+        events = _answer_fact(dispatcher, tracker, intent)
+    else:
+        events = _reply_without_fact(dispatcher, tracker, intent)
+    count_reply(intent, events, FACT_STORE.current().fact_ids)  # the action server's metrics
+    return events
 
 
 class ActionAnswerFact(Action):

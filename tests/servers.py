@@ -36,6 +36,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_pair() -> int:
+    """A free port whose next port is free too: IOM_METRICS_PORT for a Rasa server (that port)
+    and its action server (the next one)."""
+    for _ in range(50):
+        first = free_port()
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", first + 1))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError("no two consecutive free ports")
+
+
 def http(
     method: str,
     url: str,
@@ -86,6 +100,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # Metrics (README, "Operating it"): the Rasa server's on this port, the action server's on
+        # the next one; never the defaults (9102, 9103), which a developer's `make run` may hold.
+        self.metrics_port = free_port_pair()
         self.token = secrets.token_hex(16)
         self.tracker_db = self.workdir / "tracker.db"
         self.credentials = credentials
@@ -94,7 +111,8 @@ class Stack:
         self.extra_actions_args = extra_actions_args or []
         # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
         self.env = {
-            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", **(env or {})
+            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+            "IOM_METRICS_PORT": str(self.metrics_port), **(env or {})
         }
         if facts_file:
             self.env["IOM_FACTS_FILE"] = str(facts_file)
