@@ -112,9 +112,9 @@ class Readiness:
         except asyncio.TimeoutError:
             return f"action server does not answer within {TIMEOUT:g} s"
         except aiohttp.ClientError as error:
-            name = type(error).__name__
-            reason = "connection refused" if "Connect" in name else name
-            return f"action server does not answer ({reason})"
+            refused = isinstance(getattr(error, "os_error", None), ConnectionRefusedError)
+            # Never the address: /ready is on the public port.
+            return f"action server does not answer ({'connection refused' if refused else type(error).__name__})"
 
     async def _action_server_problem(self) -> Optional[str]:
         agent = self._agent()
