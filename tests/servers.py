@@ -209,3 +209,44 @@ class Stack:
 def texts(replies: List[Dict]) -> str:
     """All reply texts of one turn, joined."""
     return "\n".join(r.get("text", "") for r in replies)
+
+
+async def socketio_conversation(url: str, origin: str, session_id: str, messages: List[str],
+                                custom_data: Dict[str, Any]) -> List[Dict]:
+    """The web chat's socket.io channel as the widget uses it (python-socketio's client): a
+    session, then each message with `custom_data` as the widget's metadata; every bot message."""
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient()
+    replies: List[Dict] = []
+    confirmed = asyncio.Event()
+    arrived = asyncio.Event()
+
+    @client.on("session_confirm")
+    async def on_confirm(_data):
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_bot(data):
+        replies.append(data)
+        arrived.set()
+
+    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 pins;
+    # the browser test (tests/test_web_widget.py) covers the websocket transport.
+    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
+                         transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        for message in messages:
+            arrived.clear()
+            await client.emit("user_uttered", {
+                "message": message, "session_id": session_id, "customData": custom_data,
+            })
+            await asyncio.wait_for(arrived.wait(), 60)
+            await asyncio.sleep(0.5)  # the rest of this turn's messages
+    finally:
+        await client.disconnect()
+    return replies

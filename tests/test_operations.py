@@ -16,15 +16,14 @@ import random
 import secrets
 import socket
 import time
-from typing import Dict, FrozenSet, List, Tuple
+from typing import Dict, FrozenSet, Tuple
 
 import pytest
-import socketio
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from actions.facts import FactStore
-from tests.servers import ROOT, Stack, free_port, http
+from tests.servers import ROOT, Stack, free_port, http, socketio_conversation
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
 from tests.standins.telegram_api import TelegramBotAPI
@@ -112,37 +111,10 @@ def say_rest(stack: Stack, text: str, who: str = "") -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-async def _say_socketio(url: str, origin: str, text: str) -> List[Dict]:
-    client = socketio.AsyncClient()
-    session = secrets.token_hex(8)
-    replies: List[Dict] = []
-    confirmed, arrived = asyncio.Event(), asyncio.Event()
-
-    @client.on("session_confirm")
-    async def on_confirm(_data):
-        confirmed.set()
-
-    @client.on("bot_uttered")
-    async def on_bot(data):
-        replies.append(data)
-        arrived.set()
-
-    # Long-polling, as tests/test_privacy.py explains (the websocket client needs a newer aiohttp).
-    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
-                         transports=["polling"])
-    try:
-        await client.emit("session_request", {"session_id": session})
-        await asyncio.wait_for(confirmed.wait(), 30)
-        await client.emit("user_uttered", {"message": text, "session_id": session,
-                                           "customData": {"language": "en"}})
-        await asyncio.wait_for(arrived.wait(), 60)
-    finally:
-        await client.disconnect()
-    return replies
-
-
 def say_socketio(stack: Stack, origin: str, text: str) -> str:
-    return "\n".join(r.get("text", "") for r in asyncio.run(_say_socketio(stack.url, origin, text)))
+    replies = asyncio.run(socketio_conversation(stack.url, origin, secrets.token_hex(8), [text],
+                                                {"language": "en"}))
+    return "\n".join(r.get("text", "") for r in replies)
 
 
 def say_telegram(stack: Stack, api: TelegramBotAPI, text: str, language_code: str) -> str:
