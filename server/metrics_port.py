@@ -24,13 +24,30 @@ import logging
 import os
 from typing import Optional
 
-from prometheus_client import disable_created_metrics, start_http_server
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    REGISTRY,
+    ProcessCollector,
+    disable_created_metrics,
+    start_http_server,
+)
 
 logger = logging.getLogger(__name__)
 
 # No `*_created` series (the time each labelled series was first used): Prometheus does not need
 # them, and they would double the size of every scrape.
 disable_created_metrics()
+# Every name starts with iom_ (the contract's "Operations"): the process's memory, CPU and open
+# files as iom_process_*, instead of prometheus-client's default process_*, python_gc_* and
+# python_info.
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    try:
+        REGISTRY.unregister(_collector)
+    except KeyError:
+        pass  # already done
+ProcessCollector(namespace="iom")
 
 DEFAULT_PORT = 9102
 DEFAULT_HOST = "127.0.0.1"

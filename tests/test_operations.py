@@ -240,8 +240,7 @@ def test_no_label_holds_message_text_sender_or_country(stack, telegram):
     assert value(actions, "iom_answers_total", topic="member_states") >= 2  # the answers were counted
     values = set()
     for name, labels in list(rasa) + list(actions):
-        if not name.startswith("iom_"):
-            continue
+        assert name.startswith("iom_"), name  # the contract: names start with iom_
         for label, label_value in labels:
             assert label in LABEL_VALUES, (name, label)
             allowed = LABEL_VALUES[label]
