@@ -20,6 +20,9 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
 behaviour throughout (300 s action timeout, no wait for a starting action server: scripts/run.sh
 then starts the Rasa server once the action server answers), or a comma-separated list such as
 `validation,runner` (for measuring each one: bench/levers.py).
+Installed whatever IOM_PERF_PATCHES says, because it only observes (ALWAYS): each custom action
+call's outcome is noted for the metrics (server/action_outcome.py: failures by kind, the reply's
+language); the call and its errors are Rasa's own.
 
 Checked at start, before anything is replaced: the installed Rasa is a version these replacements
 were checked against (`RASA_VERSIONS`), every replaced attribute exists and takes the parameters
@@ -44,9 +47,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from server.patching import InternalsChanged, missing, replace, restore_all
 
-__all__ = ["PATCHES", "RASA_VERSIONS", "InternalsChanged", "check", "chosen", "install", "restore"]
+__all__ = ["ALWAYS", "PATCHES", "RASA_VERSIONS", "InternalsChanged", "check", "chosen", "install",
+           "restore"]
 
 PATCHES = ("validation", "session", "runner", "lean", "timeout", "start_wait")
+# Installed whatever IOM_PERF_PATCHES says: they observe (metrics), Rasa's behaviour is unchanged.
+ALWAYS = ("outcome",)
 # Versions of Rasa whose internals the replacements were read and tested against.
 RASA_VERSIONS = ("3.6.21",)
 ACTION_TIMEOUT = "rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT"
@@ -68,10 +74,11 @@ def chosen(setting: str) -> tuple:
 
 
 def _module(name: str):
-    from server import action_session, action_start, action_validation, graph_runner, lean
+    from server import (action_outcome, action_session, action_start, action_validation,
+                        graph_runner, lean)
 
     return {"validation": action_validation, "session": action_session, "runner": graph_runner,
-            "lean": lean, "start_wait": action_start}[name]
+            "lean": lean, "start_wait": action_start, "outcome": action_outcome}[name]
 
 
 def replaced_by(name: str) -> Dict[str, Optional[Tuple[str, ...]]]:
@@ -83,9 +90,9 @@ def replaced_by(name: str) -> Dict[str, Optional[Tuple[str, ...]]]:
 
 
 def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
-    """Every attribute of Rasa the chosen replacements replace."""
+    """Every attribute of Rasa the chosen replacements (and those installed always) replace."""
     targets: Dict[str, Optional[Tuple[str, ...]]] = {}
-    for name in names:
+    for name in (*ALWAYS, *names):
         targets.update(replaced_by(name))
     return targets
 
@@ -93,7 +100,7 @@ def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, .
 def _unimportable(names: Sequence[str]) -> List[str]:
     """server/'s modules that cannot even be imported (they import names from Rasa's modules)."""
     problems = []
-    for name in names:
+    for name in (*ALWAYS, *names):
         if name == "timeout":
             continue
         try:
@@ -163,6 +170,7 @@ def install(server: bool = True) -> Tuple[str, ...]:
         from server.settings import ACTION_START_WAIT
 
         action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
+    _module("outcome").install()
     if "timeout" in names:
         from server.settings import ACTION_TIMEOUT as seconds
 

@@ -385,6 +385,20 @@ INTERNALS: Tuple[Internal, ...] = (
     Internal("aiohttp", "aiohttp.connector:BaseConnector._close",
              "server/action_session.py: closes the kept sessions at exit, when no loop runs",
              Params("self"), patch="session"),
+    # --- server/operations.py: /ready reads the agent Rasa loaded -----------------------------------
+    Internal("rasa", "rasa.core.run:load_agent_on_start",
+             "server/operations.py: /ready reads the agent it keeps in app.ctx.agent",
+             Calls("app.ctx.agent = ")),
+    Internal("rasa", "rasa.core.agent:Agent.is_ready",
+             "server/operations.py: /ready asks whether the model is loaded", Params("self")),
+    Internal("rasa", "rasa.core.agent:Agent.__init__",
+             "server/operations.py: /ready asks the action server of self.action_endpoint",
+             Assigns("action_endpoint")),
+    # --- actions/action_server.py: the action server's Sanic app, found by name ---------------------
+    Internal("rasa-sdk", "rasa_sdk.endpoint:create_app",
+             "actions/action_server.py: finds the app by the name create_app gives it, and is "
+             "imported (with the actions) before the app serves",
+             Calls('Sanic("rasa_sdk"', "register_package("), phases=("actions",)),
     # --- server/skops_types.py: skops' trusted type lists, served from a file ----------------------
     Internal("skops", "skops.io._trusted_types",
              "server/skops_types.py: stands in for this module with the same lists",
@@ -456,7 +470,7 @@ def listing() -> List[str]:
     import server
 
     lines = [entry.describe() for entry in INTERNALS]
-    for name in server.PATCHES:
+    for name in (*server.PATCHES, *server.ALWAYS):
         replaced = server.replaced_by(name)
         for target, params in replaced.items():
             expected = "exists" if params is None else f"takes ({', '.join(params)})"

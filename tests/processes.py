@@ -27,6 +27,20 @@ def free_port(host: str = HOST) -> int:
         return sock.getsockname()[1]
 
 
+def free_port_pair(host: str = HOST) -> int:
+    """A free port whose next port is free too: IOM_METRICS_PORT for a Rasa server (that port)
+    and its action server (the next one)."""
+    for _ in range(50):
+        first = free_port(host)
+        try:
+            with socket.socket() as sock:
+                sock.bind((host, first + 1))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError("no two consecutive free ports")
+
+
 def _exited(process: subprocess.Popen, log: Path) -> RuntimeError:
     return RuntimeError(f"{process.args[:3]} exited ({process.returncode}):\n{_tail(log)}")
 

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from tests.processes import free_port, stop_process, wait_http
+from tests.processes import free_port, free_port_pair, stop_process, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -66,6 +66,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # Metrics (README, "Operating it"): the Rasa server's on this port, the action server's on
+        # the next one; never the defaults (9102, 9103), which a developer's `make run` may hold.
+        self.metrics_port = free_port_pair()
         self.token = secrets.token_hex(16)
         self.tracker_db = self.workdir / "tracker.db"
         self.credentials = credentials
@@ -74,7 +77,8 @@ class Stack:
         self.extra_actions_args = extra_actions_args or []
         # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
         self.env = {
-            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", **(env or {})
+            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+            "IOM_METRICS_PORT": str(self.metrics_port), **(env or {})
         }
         if facts_file:
             self.env["IOM_FACTS_FILE"] = str(facts_file)
@@ -162,3 +166,44 @@ class Stack:
 def texts(replies: List[Dict]) -> str:
     """All reply texts of one turn, joined."""
     return "\n".join(r.get("text", "") for r in replies)
+
+
+async def socketio_conversation(url: str, origin: str, session_id: str, messages: List[str],
+                                custom_data: Dict[str, Any]) -> List[Dict]:
+    """The web chat's socket.io channel as the widget uses it (python-socketio's client): a
+    session, then each message with `custom_data` as the widget's metadata; every bot message."""
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient()
+    replies: List[Dict] = []
+    confirmed = asyncio.Event()
+    arrived = asyncio.Event()
+
+    @client.on("session_confirm")
+    async def on_confirm(_data):
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_bot(data):
+        replies.append(data)
+        arrived.set()
+
+    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 pins;
+    # the browser test (tests/test_web_widget.py) covers the websocket transport.
+    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
+                         transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        for message in messages:
+            arrived.clear()
+            await client.emit("user_uttered", {
+                "message": message, "session_id": session_id, "customData": custom_data,
+            })
+            await asyncio.wait_for(arrived.wait(), 60)
+            await asyncio.sleep(0.5)  # the rest of this turn's messages
+    finally:
+        await client.disconnect()
+    return replies

@@ -39,13 +39,15 @@ def test_every_phase_passes_and_the_listing_names_them_all():
     for phase in internals.PHASES:
         assert internals.check(phase) == [], phase
     lines = internals.listing()
-    assert len(lines) == len(INTERNALS) + sum(len(server.replaced_by(name)) for name in server.PATCHES)
+    assert len(lines) == len(INTERNALS) + sum(
+        len(server.replaced_by(name)) for name in (*server.PATCHES, *server.ALWAYS))
     users = {entry.user_file for entry in INTERNALS}
     # The five places issue 23 named, and the others found since.
     assert {"components/intent_classifier.py", "components/sentence_featurizer.py",
             "server/drain.py", "channels/socketio.py", "server/tracker_store.py",
             "server/skops_types.py", "server/lock_store.py", "server/graph_runner.py",
-            "server/action_session.py", "channels/telegram.py", "channels/whatsapp.py"} <= users
+            "server/action_session.py", "channels/telegram.py", "channels/whatsapp.py",
+            "server/operations.py", "actions/action_server.py"} <= users
 
 
 def test_a_renamed_attribute_fails_the_check_with_a_clear_message(monkeypatch):
@@ -129,16 +131,19 @@ def test_training_refuses_to_start(tmp_path):
     assert not list(tmp_path.glob("*.tar.gz"))
 
 
-def test_the_action_server_refuses_to_start_when_one_of_its_entries_fails():
-    """None is registered for the action server today: a registered entry whose name is gone
-    stops `rasa run actions` (the action server's own start, importing the actions package)."""
+def test_the_action_server_refuses_to_start():
+    """`rasa run actions` (rasa-sdk's own start, which imports the actions package) on a rasa-sdk
+    whose create_app names its Sanic app otherwise: actions/action_server.py would find no app
+    and serve no metrics, silently; the action server stops instead."""
     result = python("""
-        import sys
-        from server import internals
-        from server.internals import Internal, Present
-        internals.INTERNALS += (Internal("rasa-sdk", "rasa_sdk.executor:ActionExecutor.no_such",
-                                         "actions/actions.py: a test", Present(),
-                                         phases=("actions",)),)
+        import importlib.util, inspect, pathlib, sys, tempfile
+        import rasa_sdk.endpoint as endpoint
+        renamed = pathlib.Path(tempfile.mkdtemp()) / "endpoint_renamed.py"
+        renamed.write_text(inspect.getsource(endpoint).replace('Sanic("rasa_sdk"', 'Sanic("sdk"'))
+        spec = importlib.util.spec_from_file_location("endpoint_renamed", renamed)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        endpoint.create_app = module.create_app  # what rasa-sdk's own run() calls
         from rasa_sdk.__main__ import main
         sys.argv = ["rasa_sdk", "--actions", "actions", "--port", "0"]
         main()
@@ -146,7 +151,8 @@ def test_the_action_server_refuses_to_start_when_one_of_its_entries_fails():
     assert result.returncode != 0
     assert "The action server cannot start: private parts of other libraries it relies on have " \
            "changed" in result.stderr
-    assert "rasa_sdk.executor:ActionExecutor.no_such: not found [actions/actions.py" in result.stderr
+    assert "rasa_sdk.endpoint:create_app: its code no longer contains 'Sanic(\"rasa_sdk\"'" \
+           in result.stderr
 
 
 def test_an_entry_of_an_unchosen_replacement_is_not_checked(monkeypatch):
