@@ -22,7 +22,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from actions.facts import FactStore
+from tests import facts_file
 from tests.servers import ROOT, Stack, free_port, http, socketio_conversation
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
@@ -31,7 +31,6 @@ from tests.standins.twilio_api import SANDBOX_NUMBER, TwilioAPI
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-FACTS = FactStore().current()
 TELEGRAM_TOKEN = f"{random.randint(10**9, 10**10)}:AAH{secrets.token_urlsafe(30)}"
 TELEGRAM_SECRET = secrets.token_urlsafe(24)
 TWILIO_SID = "AC" + secrets.token_hex(16)
@@ -139,7 +138,7 @@ def say_whatsapp(stack: Stack, api: TwilioAPI, text: str) -> str:
 
 
 def short(fact_id: str, lang: str) -> str:
-    return FACTS.text(fact_id, "short", lang)
+    return facts_file.text(fact_id, "short", lang)
 
 
 # --- /ready and /live -------------------------------------------------------------------------------
@@ -225,7 +224,7 @@ LABEL_VALUES = {
     "language": {"fr", "en", "es", "other"},
     "kind": {"email", "phone", "number", "unreachable", "timeout", "server_error", "rejected",
              "invalid_response", "other"},
-    "topic": set(FACTS.fact_ids),
+    "topic": set(facts_file.fact_ids()),
     "le": None,  # histogram bucket bounds: numbers
 }
 
@@ -278,7 +277,7 @@ def test_ready_follows_the_action_server_and_failures_are_counted(stack):
     assert reasons["ready"] is False and any("action server" in r for r in reasons["reasons"]), reasons
     assert value(scrape(stack.metrics_port), "iom_ready") == 0.0
     # A message meanwhile: the polite "unavailable" reply, and one unreachable action call.
-    assert FACTS.message("unavailable", "fr") in say_rest(stack, "Où se trouve le siège de l'OIM ?")
+    assert facts_file.message("unavailable", "fr") in say_rest(stack, "Où se trouve le siège de l'OIM ?")
     after = scrape(stack.metrics_port)
     assert moved(before, after, "iom_action_errors_total", kind="unreachable") == 1
     assert http("GET", stack.url + "/live")[0] == 200  # alive all the while

@@ -12,21 +12,20 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import subprocess
 import time
 
 import pytest
 
-from actions.facts import FactStore
-from tests.processes import free_port, free_port_pair
+from tests import facts_file
+from tests.processes import free_port, free_port_pair, stop_process
 from tests.servers import ROOT, http
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 RUNS = 10
 QUESTION = "Où se trouve le siège de l'OIM ?"
-EXPECTED = FactStore().current().text("headquarters", "short", "fr")
+EXPECTED = facts_file.text("headquarters", "short", "fr")
 ADDRESS_LINE = "Chat page: http://"  # the first line of run.sh's "running" notice with an address
 
 
@@ -74,12 +73,7 @@ def one_start(folder) -> float:
         assert EXPECTED in replies, f"first message not answered: {replies[:200]!r} (logs: {folder})"
         return answered_after
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process(process, grace=30)
         process.stdout.close()
 
 
