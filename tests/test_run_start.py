@@ -31,22 +31,29 @@ ADDRESS_LINE = "Chat page: http://"  # the first line of run.sh's "running" noti
 
 def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
     """run.sh's output up to and including the line holding `marker` (returned as soon as that
-    line is read)."""
+    line is read). Read from the pipe itself, whatever has arrived: a buffered readline() after
+    select() left the rest of a chunk (run.sh's closing message is one) in Python's buffer, where
+    select() never saw it again, and the marker was missed now and then."""
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
+    fd = process.stdout.fileno()
     seen = []
+    received = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not selector.select(timeout=0.5):
             if process.poll() is not None:
                 break
             continue
-        line = process.stdout.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
+        received += chunk
+        *lines, received = received.split(b"\n")
+        for line in lines:
+            seen.append(line.decode(errors="replace") + "\n")
+            if marker in seen[-1]:
+                return "".join(seen)
     raise AssertionError(f"scripts/run.sh never printed {marker!r}:\n{''.join(seen)[-3000:]}")
 
 
