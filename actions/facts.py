@@ -58,6 +58,8 @@ REQUIRED_PLACEHOLDERS = {
     "presence_site": {"country", "site"},
     "sources_list": {"sources"},
     "slow_down": {"seconds"},
+    "office_site": {"country", "site"},
+    "office_page": {"country", "url"},
 }
 
 
