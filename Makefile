@@ -11,11 +11,11 @@ BIN := $(VENV)/bin
 # never used here); installed, it costs the Rasa server 64 MB of memory (BENCHMARKS.md).
 NOT_INSTALLED := jax jaxlib ml_dtypes
 space := $(subst ,, )
-# Rasa through perf/rasa_cli.py: the same CLI, with perf.install() first (perf/__init__.py: checked
+# Rasa through server/rasa_cli.py: the same CLI, with server.install() first (server/__init__.py: checked
 # replacements of Rasa internals for the server, no TensorFlow in it; skops' cached trusted types).
-RASA := $(BIN)/python -m perf.rasa_cli
+RASA := $(BIN)/python -m server.rasa_cli
 INSTALLED := $(VENV)/.installed
-# skops' trusted type lists, computed once per installation (perf/skops_types.py).
+# skops' trusted type lists, computed once per installation (server/skops_types.py).
 SKOPS_TYPES := $(VENV)/share/iom/skops-trusted-types.json
 MODEL_STAMP := models/.trained
 # The chat page's widget (rasa-webchat), installed from web/package-lock.json.
@@ -41,8 +41,8 @@ help:
 
 install: $(INSTALLED) $(SKOPS_TYPES) $(NODE_STAMP) system-deps
 
-$(SKOPS_TYPES): $(INSTALLED) perf/skops_types.py
-	@$(BIN)/python -m perf.skops_types > /dev/null
+$(SKOPS_TYPES): $(INSTALLED) server/skops_types.py
+	@$(BIN)/python -m server.skops_types > /dev/null
 
 $(NODE_STAMP): web/package.json web/package-lock.json
 	@command -v npm > /dev/null || { echo "npm is needed for the chat page's widget (install Node.js 18+)"; exit 1; }
@@ -91,7 +91,7 @@ test-stories: train
 	$(RASA) test core --model models/iom.tar.gz --stories tests/stories --fail-on-prediction-errors --out results/stories
 
 test-nlu: train
-	$(BIN)/python scripts/evaluate_holdout.py --model models/iom.tar.gz --min-accuracy 0.90
+	$(BIN)/python tests/tools/evaluate_holdout.py --model models/iom.tar.gz --min-accuracy 0.90
 
 test-py: train services
 	$(BIN)/python -m pytest
@@ -119,22 +119,22 @@ services:
 run-scaled: install train services
 	@scripts/run_scaled.sh
 
-# Seconds from `make run` to the first answer, the whole command timed (scripts/bench_start.py).
+# Seconds from `make run` to the first answer, the whole command timed (bench/start.py).
 bench-start: install train
-	$(BIN)/python scripts/bench_start.py
+	$(BIN)/python bench/start.py
 
 # Throughput with 1 and 2 Rasa servers behind nginx (BENCH_SECONDS, BENCH_CLIENTS).
 bench-scaled: install train services
-	$(BIN)/python scripts/bench_scaled.py
+	$(BIN)/python bench/scaled.py
 
 # Stock `rasa init` bot vs ours, side by side (BENCHMARKS.md). Slow (~10 min); not part of `make test`.
 # Prints the previous run's figures (results/bench.json) next to the new ones, then keeps the new.
 bench: install
-	$(BIN)/python scripts/bench.py --previous results/bench.json --json results/bench.json
+	$(BIN)/python bench/versus_stock.py --previous results/bench.json --json results/bench.json
 
-# CPU per message of the Rasa server with each of perf/'s replacements of Rasa internals (~10 min).
+# CPU per message of the Rasa server with each of server/'s replacements of Rasa internals (~10 min).
 bench-levers: install train
-	$(BIN)/python scripts/bench_levers.py
+	$(BIN)/python bench/levers.py
 
 # Privacy and review (README, "Privacy" and "Reviewing conversations"). ENDPOINTS chooses the
 # tracker store: endpoints.yml (SQLite tracker.db) or deploy/endpoints.yml (PostgreSQL, DB_* set).
@@ -161,7 +161,7 @@ review: install
 # auto = 70% of the server's throughput with 20 users, measured first): errors, latency and
 # memory per minute (BENCHMARKS.md).
 soak: install train
-	$(BIN)/python scripts/soak.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf models results .pytest_cache

@@ -52,7 +52,7 @@ NOT_IN_FACTS_INTENT = "ask_not_in_facts"
 # it the classifier's guess is not trusted, so no other intent is taken at a lower confidence.
 FALLBACK_THRESHOLD = 0.25
 # The lowest classifier confidence at which a topic is offered as a suggestion when a message is
-# not understood. Measured by scripts/suggestion_floor.py on unsure hold-out messages (README,
+# not understood. Measured by bench/suggestion_floor.py on unsure hold-out messages (README,
 # "When unsure, suggest"): from 0.08 up, 21% of the ranked topics were the right one, twice a
 # starter topic's 11%; between 0.02 and 0.08, 12%, no better than a starter.
 SUGGESTION_FLOOR = 0.08

@@ -34,7 +34,6 @@ import asyncio
 import json
 import logging
 import math
-import os
 import re
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Optional
@@ -46,33 +45,12 @@ from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, detect_language, normalise_language
 from channels.metadata import kept as kept_metadata
 from privacy.redact import redact, redact_message
+from server.settings import env_number
 
 logger = logging.getLogger(__name__)
 
 
-def _env_number(name: str, default: float, kind: type = float) -> Any:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return kind(default)
-    try:
-        value = kind(raw)
-    except ValueError:
-        logger.error("%s=%r is not a number; using %s", name, raw, default)
-        return kind(default)
-    if value <= 0:
-        logger.error("%s=%r must be positive; using %s", name, raw, default)
-        return kind(default)
-    return value
-
-
-MAX_MESSAGE_CHARS: int = _env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
-# perf.install() (the one entry point for replacements of Rasa internals) sets Rasa's
-# rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT to this: RemoteAction.run passes it as the
-# aiohttp timeout of every custom action call; it is the only knob for that timeout.
-ACTION_TIMEOUT: float = _env_number("IOM_ACTION_TIMEOUT", 5.0)
-# How long after its start the Rasa server waits for an action server that is not listening yet
-# (perf/action_start.py, installed by perf.install()): `make run` starts both side by side.
-ACTION_START_WAIT: float = _env_number("IOM_ACTION_START_WAIT", 10.0)
+MAX_MESSAGE_CHARS: int = env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
 
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()

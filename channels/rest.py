@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 import throttle
 from channels.guard import guarded
-from deploy import drain
+from server import drain
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class GuardedRestInput(RestInput):
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
         )
 
-        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        # Stopping: serve what reached this server, refuse new connections (server/drain.py).
         drain.register(webhook)
 
         @webhook.route("/", methods=["GET"])

@@ -38,7 +38,7 @@ from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 
 from channels.guard import guarded
-from deploy import drain
+from server import drain
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class SocketIOInput(RasaSocketIOInput):
         # Rasa's get_output_channel() reads it.
         self.sio = sio
 
-        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        # Stopping: serve what reached this server, refuse new connections (server/drain.py).
         drain.register(socketio_webhook)
 
         @socketio_webhook.route("/", methods=["GET"])

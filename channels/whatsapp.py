@@ -48,9 +48,9 @@ import throttle
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
-from deploy import drain
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
+from server import drain
 
 logger = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ class WhatsAppInput(TwilioInput):
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
         handle = guarded(on_new_message)
 
-        # Stopping: serve what reached this server, refuse new connections (deploy/drain.py).
+        # Stopping: serve what reached this server, refuse new connections (server/drain.py).
         drain.register(whatsapp_webhook)
 
         @whatsapp_webhook.route("/", methods=["GET"])

@@ -4,7 +4,8 @@ Names come from well-kept libraries rather than a hand-made list: the everyday n
 Unicode CLDR in fr, en and es (Babel: "Russie", "Russia", "Rusia") and the ISO 3166 names with
 their French and Spanish translations (pycountry: "Russian Federation", "Fédération de Russie",
 "Rusia, Federación de"), plus the short forms people type that neither lists (ALIASES: "UK",
-"EE. UU.", "RDC", "Ivory Coast", "Saint-Siège"...) and the IOM list's own spellings. Matching
+"EE. UU.", "RDC", "Ivory Coast", "Saint-Siège"...) and the IOM list's own spellings
+(components/country_words.yml). Matching
 ignores case, accents, hyphens and apostrophes, prefers the longest name ("Guinée-Bissau" over
 "Guinée") and only ever reports whole words.
 
@@ -26,22 +27,21 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import pycountry
+import yaml
 from babel import Locale
 
 LANGUAGES = ("fr", "en", "es")
 ISO_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
-# ISO 3166-1 codes that are not member or observer states of the United Nations (dependent
-# territories, Antarctica, Taiwan, Western Sahara, and Cook Islands and Niue, states in free
-# association with New Zealand). The other 195 are the 193 UN members, the Holy See and Palestine.
-NOT_UN_STATES = frozenset(
-    """
-    AI AQ AS AW AX BL BM BQ BV CC CK CW CX EH FK FO GF GG GI GL GP GS GU HK HM IM IO JE KY MF MO
-    MP MQ MS NC NF NU PF PM PN PR RE SH SJ SX TC TF TK TW UM VG VI WF YT
-    """.split()
-)
+# The tables of names and words (components/country_words.yml): data an editor can read, beside the
+# code that reads them.
+WORDS_FILE = Path(__file__).with_name("country_words.yml")
+_WORDS: Dict[str, Any] = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+# ISO 3166-1 codes that are not member or observer states of the United Nations.
+NOT_UN_STATES = frozenset(_WORDS["not_un_states"])
 MAX_NAME_WORDS = 8
 
 
@@ -68,69 +68,12 @@ def _words(name: str) -> Tuple[str, ...]:
 # Short forms and other names that neither library lists, in the three languages; () marks a name
 # that is NOT a country although it contains one ("New Guinea" is an island of two states).
 ALIASES: Dict[str, Tuple[str, ...]] = {
-    **dict.fromkeys(
-        ["usa", "u s a", "u s", "etats unis d amerique", "etats unis", "estados unidos de america",
-         "eeuu", "ee uu", "e e u u", "america", "amerique", "united states of america"], ("US",)),
-    **dict.fromkeys(
-        ["uk", "u k", "angleterre", "england", "inglaterra", "grande bretagne", "great britain",
-         "gran bretana", "britain", "ecosse", "scotland", "escocia", "pays de galles", "wales",
-         "pais de gales", "northern ireland", "irlande du nord", "irlanda del norte"], ("GB",)),
-    **dict.fromkeys(["hollande", "holland", "holanda", "the netherlands"], ("NL",)),
-    **dict.fromkeys(["russie", "rusia", "russia"], ("RU",)),
-    **dict.fromkeys(
-        ["rdc", "r d c", "drc", "d r c", "rd congo", "r d congo", "dr congo", "d r congo",
-         "rd du congo", "rd del congo", "congo rdc", "congo rd", "congo drc", "congo kinshasa", "congo democratique",
-         "republique democratique du congo", "democratic republic of congo",
-         "democratic republic of the congo", "republica democratica del congo"], ("CD",)),
-    **dict.fromkeys(
-        ["congo brazzaville", "congo brazza", "republique du congo", "republic of the congo",
-         "republic of congo", "republica del congo", "congo republic"], ("CG",)),
-    "congo": ("CG", "CD"),
-    **dict.fromkeys(["coree", "korea", "corea"], ("KR",)),
-    **dict.fromkeys(["cote d ivoire", "cote divoire", "ivory coast", "costa de marfil"], ("CI",)),
-    **dict.fromkeys(["turkey", "turquie", "turquia", "turkiye"], ("TR",)),
-    **dict.fromkeys(
-        ["vatican", "vatican city", "cite du vatican", "etat de la cite du vatican", "vaticano",
-         "ciudad del vaticano", "saint siege", "holy see", "santa sede"], ("VA",)),
-    **dict.fromkeys(["palestine", "palestina", "etat de palestine", "estado de palestina"], ("PS",)),
-    **dict.fromkeys(["arabia saudita", "arabie saoudite", "saudi arabia"], ("SA",)),
-    **dict.fromkeys(["uae", "emirats", "emiratos"], ("AE",)),
-    **dict.fromkeys(["czech republic", "republique tcheque", "republica checa"], ("CZ",)),
-    **dict.fromkeys(["burma", "birmanie", "birmania"], ("MM",)),
-    **dict.fromkeys(["east timor", "timor oriental"], ("TL",)),
-    **dict.fromkeys(["swaziland", "suazilandia"], ("SZ",)),
-    **dict.fromkeys(["cape verde", "cap vert", "cabo verde"], ("CV",)),
-    **dict.fromkeys(["macedonia", "macedoine", "macedonie"], ("MK",)),
-    **dict.fromkeys(["moldavia", "moldavie", "moldova"], ("MD",)),
-    **dict.fromkeys(["bielorussie", "bielorrusia", "belarus", "bielarus"], ("BY",)),
-    **dict.fromkeys(["bosnia", "bosnie"], ("BA",)),
-    **dict.fromkeys(["centrafrique", "republica centroafricana"], ("CF",)),
-    **dict.fromkeys(["sao tome", "santo tome"], ("ST",)),
-    **dict.fromkeys(["saint kitts", "st kitts", "san cristobal"], ("KN",)),
-    **dict.fromkeys(["ile maurice", "l ile maurice", "isla mauricio"], ("MU",)),
-    **dict.fromkeys(["ile de la reunion", "isla de la reunion", "reunion island"], ("RE",)),
-    **dict.fromkeys(["south georgia", "georgie du sud", "georgia del sur"], ("GS",)),
-    "viet nam": ("VN",),
-    "laos": ("LA",),
-    "syrie": ("SY",),
-    "kirghizstan": ("KG",),
-    # The IOM list's own spellings that the libraries lack (facts/states.tsv).
-    "sverige": ("SE",),
-    "българия": ("BG",),
-    "commonwealth of the bahamas": ("BS",),
-    "state of kuwait": ("KW",),
-    "republic of sudan": ("SD",),
-    # Not countries, though they contain a country's name.
-    **dict.fromkeys(["new guinea", "nouvelle guinee", "nueva guinea"], ()),
-    **dict.fromkeys(["new mexico", "nouveau mexique", "nuevo mexico"], ()),
-    **dict.fromkeys(["new jersey"], ()),
-    **dict.fromkeys(["amerique latine", "latin america", "america latina", "amerique du sud",
-                     "south america", "america del sur", "amerique du nord", "north america",
-                     "america del norte", "amerique centrale", "central america",
-                     "america central"], ()),
+    name: () if codes == "none" else tuple(codes.split())
+    for codes, names in _WORDS["aliases"].items()
+    for name in names
 }
 # Written in capitals only ("us" in "tell us" is not the United States; "EAU" is not water).
-UPPERCASE_ALIASES = {"US": "US", "UAE": "AE", "EAU": "AE", "RCA": "CF"}
+UPPERCASE_ALIASES: Dict[str, str] = dict(_WORDS["uppercase_aliases"])
 
 
 @dataclass(frozen=True)
@@ -156,114 +99,35 @@ class CommonWord:
     lowercase: bool = False
 
 
-def _prev(*phrases: str) -> FrozenSet[Tuple[str, ...]]:
+def _phrases(phrases: Iterable[str]) -> FrozenSet[Tuple[str, ...]]:
     return frozenset(tuple(p.split()) for p in phrases)
 
 
-def _set(text: str) -> FrozenSet[str]:
-    return frozenset(text.split())
-
-
 # Words that show a message is about states and IOM membership.
-MEMBERSHIP_WORDS = _set(
-    """membre membres member members miembro miembros etat etats state states estado estados pays
-    country countries pais paises oim iom observateur observer observador observadora adhesion
-    bureau office oficina caraibes caribbean caribe ile island isla"""
-)
-FOOD = _set(
-    """recipe recipes recette receta roast roasted oven cook cooking cooked bake baking thanksgiving
-    stuffing gravy carve carving feathers bird birds meat eat eating dinner leftovers brine fried
-    sandwich sauce salsa tacos taco spicy pepper peppers powder carne con beans cheese food comida
-    picante piment recette cuisson"""
-)
-RIVER = _prev("fleuve", "river", "rio", "the river", "delta du", "delta del", "bassin du",
-              "cuenca del", "du fleuve", "del rio", "boucle du")
+MEMBERSHIP_WORDS = frozenset(_WORDS["membership"])
+FOOD = frozenset(_WORDS["food"])
+RIVER = _phrases(_WORDS["river"])
+_LISTS = {"@membership": MEMBERSHIP_WORDS, "@food": FOOD, "@river": RIVER}
+_PHRASE_FIELDS = ("prev", "place")
+
+
+def _common_word(fields: Dict[str, Any]) -> CommonWord:
+    values: Dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            values[name] = value
+        elif isinstance(value, str):
+            values[name] = _LISTS[value]
+        else:
+            values[name] = _phrases(value) if name in _PHRASE_FIELDS else frozenset(value)
+    return CommonWord(**values)
+
+
 COMMON_WORDS: Dict[Tuple[str, ...], CommonWord] = {
-    ("guinea",): CommonWord(next=_set("pig pigs fowl fowls hen hens worm worms")),
-    ("inde",): CommonWord(prev=_prev("cochon d", "cochons d", "coq d", "poule d", "bois d")),
-    ("india",): CommonWord(prev=_prev("una"), next=_set("ink rubber pale")),
-    ("turkey",): CommonWord(
-        prev=_prev("a", "roast", "roasted", "smoked", "stuffed", "wild", "ground", "sliced", "cold",
-                   "cook", "cooking", "carve", "thanksgiving", "christmas", "the roast"),
-        next=_set("recipe recipes sandwich sandwiches breast burger burgers meat dinner leg legs "
-                  "bacon ham slices stuffing roast soup gravy vulture vultures hunting wrap club "
-                  "bird feathers egg eggs farm chili neck wings"),
-        context=FOOD,
-    ),
-    ("chad",): CommonWord(person=True),
-    ("jordan",): CommonWord(person=True),
-    ("israel",): CommonWord(person=True),
-    ("maurice",): CommonWord(person=True),
-    ("dominique",): CommonWord(person=True),
-    ("salvador",): CommonWord(person=True),
-    ("mauricio",): CommonWord(person=True),
-    ("guadalupe",): CommonWord(person=True, needs=MEMBERSHIP_WORDS),
-    ("saint", "martin"): CommonWord(needs=MEMBERSHIP_WORDS),
-    ("san", "martin"): CommonWord(needs=MEMBERSHIP_WORDS),
-    ("curacao",): CommonWord(prev=_prev("blue", "un", "le"), context=_set("cocktail liqueur licor")),
-    ("georgia",): CommonWord(
-        person=True,
-        prev=_prev("south", "state of", "university of"),
-        next=_set("tech state usa us"),
-        context=_set("atlanta savannah augusta macon alabama florida tennessee carolina usa "
-                     "americain american estadounidense"),
-    ),
-    ("georgie",): CommonWord(context=_set("atlanta savannah alabama floride usa americain")),
-    ("niger",): CommonWord(prev=RIVER, next=_set("river delta basin state")),
-    ("congo",): CommonWord(prev=RIVER, next=_set("river basin")),
-    ("reunion",): CommonWord(
-        capital=True, prev=_prev("family", "class", "school", "high school", "college"),
-        place=_prev("ile de la", "isla de la"),
-    ),
-    ("la", "reunion"): CommonWord(capital=True),
-    ("cuba",): CommonWord(prev=_prev("una", "la", "las", "unas"), next=_set("libre")),
-    ("malta",): CommonWord(
-        prev=_prev("una", "la", "de la", "extracto de", "cerveza de", "jarabe de", "bebida de"),
-        context=_set("cerveza bebida jarabe tomo beber bebo beer whisky biere"),
-    ),
-    ("chile",): CommonWord(prev=_prev("salsa de", "green", "red", "chipotle", "el", "un", "con"),
-                           next=_set("pepper peppers con relleno rellenos sauce powder verde"),
-                           context=FOOD),
-    ("chili",): CommonWord(prev=_prev("un", "du bon"),
-                           next=_set("con pepper peppers sauce powder dog"), context=FOOD),
-    ("china",): CommonWord(prev=_prev("fine", "bone"),
-                           next=_set("plate plates cup cups set cabinet doll dolls shop ware"),
-                           context=_set("porcelain dishes teacup")),
-    ("granada",): CommonWord(needs=MEMBERSHIP_WORDS),
-    ("grenade",): CommonWord(needs=MEMBERSHIP_WORDS),
-    ("montserrat",): CommonWord(needs=MEMBERSHIP_WORDS),
-    ("jersey",): CommonWord(prev=_prev("a", "my", "un", "el", "mi", "le", "mon"),
-                            context=_set("shirt football wear lana maillot")),
-    ("guernsey",): CommonWord(prev=_prev("a", "my")),
-    ("panama",): CommonWord(next=_set("hat hats")),
-    ("bermuda",): CommonWord(next=_set("shorts triangle")),
-    ("benin",): CommonWord(prev=_prev("est", "c est", "pas", "tres", "plutot", "assez", "cancer",
-                                      "tumeur", "kyste")),
-    ("suede",): CommonWord(context=_set("veste chaussures cuir blouson sac bottes manteau")),
-    ("equateur",): CommonWord(prev=_prev("sur l", "ligne de l", "pres de l"),
-                              next=_set("terrestre celeste")),
-    ("macedonia",): CommonWord(next=_set("de")),
-    ("canada",): CommonWord(next=_set("goose geese")),
-    ("brazil",): CommonWord(next=_set("nut nuts")),
-    ("america",): CommonWord(prev=_prev("en", "latin", "south", "north", "central", "las")),
-    ("amerique",): CommonWord(prev=_prev("en", "les")),
-    ("usa",): CommonWord(
-        lowercase=True,
-        prev=_prev("se", "lo", "que", "quien", "no", "ella", "el", "oim", "iom",
-                   "ya", "tambien", "nadie", "cual", "si", "usted"),
-        next=_set("la el los las un una lo su sus mucho muchos"),
-    ),
-    ("rdc",): CommonWord(lowercase=True, prev=_prev("au")),
+    tuple(name.split()): _common_word(fields) for name, fields in _WORDS["common_words"].items()
 }
-# Words before a first name ("I'm Chad", "je m'appelle Maurice", "me llamo Salvador").
-NAME_CUES = _prev(
-    "i m", "i am", "im", "name is", "name s", "named", "called", "call me", "this is", "hi",
-    "hello", "hey", "dear", "mr", "mrs", "ms", "miss", "thanks", "friend", "brother", "sister",
-    "cousin", "son", "daughter", "je suis", "m appelle", "moi c est", "c est moi", "bonjour",
-    "salut", "merci", "ami", "amie", "frere", "soeur", "monsieur", "madame", "me llamo", "soy",
-    "hola", "gracias", "amigo", "amiga", "senor", "senora",
-)
-NAME_CUES_NEXT = _set("here ici aqui")
+NAME_CUES = _phrases(_WORDS["name_cues"])
+NAME_CUES_NEXT = frozenset(_WORDS["name_cues_next"])
 _SENTENCE_END = re.compile(r"[.!?¿¡:;\n]\s*$")
 
 

@@ -1,34 +1,7 @@
-"""Rasa's command line, started faster: `python -m perf.rasa_cli run ...` = `rasa run ...`.
+"""`python -m perf.rasa_cli`, the command the contract names: the same as `python -m server.rasa_cli`
+(Rasa's CLI after server.install(), the checked start-up)."""
 
-Before Rasa is imported it calls `perf.install()` (perf/__init__.py), the one place that installs
-perf's replacements of Rasa internals:
-- the server commands (`run`, `shell`) get all of them, each checked first: if the installed Rasa
-  is not a version they were checked against, or an attribute they replace is missing or changed,
-  it prints what is wrong and exits with status 1 instead of starting without them. Among them:
-  TensorFlow, Matplotlib and dask are not imported (perf/lean.py);
-- every command that loads a model (all but `run actions`) gets skops' trusted type lists from a
-  file made once per installation (perf/skops_types.py) instead of computing them at each start.
-
-Everything else is Rasa's own `main()` with the same arguments. Plain `rasa ...` still works, with
-Rasa's own code throughout: TensorFlow loaded, a slower start, and Rasa's 300 s timeout for the
-action server instead of IOM_ACTION_TIMEOUT.
-"""
-
-import sys
-
-ACTION_SERVER = sys.argv[1:3] == ["run", "actions"]
-SERVER = sys.argv[1:2] in (["run"], ["shell"]) and not ACTION_SERVER
-
-if __name__ == "__main__" and not ACTION_SERVER:
-    import perf
-
-    try:
-        perf.install(server=SERVER)
-    except perf.RasaInternalsChanged as error:
-        print(f"Not starting: {error}", file=sys.stderr)
-        sys.exit(1)
-
-from rasa.__main__ import main  # noqa: E402
+from server.rasa_cli import main
 
 if __name__ == "__main__":
     main()

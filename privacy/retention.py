@@ -8,7 +8,7 @@ Both are plain DELETEs on Rasa's `events` table (privacy/store.py), so they work
 SQLite file of `make run` and on the PostgreSQL of several servers, while the servers run:
 - Rasa's stock SQL store reads every conversation from the database on each message, so a deleted
   conversation is simply gone; the next message from that sender starts a new one.
-- `perf.tracker_store.WindowedSQLTrackerStore` keeps recent conversations in memory, but checks
+- `server.tracker_store.WindowedSQLTrackerStore` keeps recent conversations in memory, but checks
   the conversation's last event id in the database (`max(id)`) before each use of its copy and
   drops the copy when the database has no event left (id 0), so a deleted conversation does not
   come back from memory either (tests/test_retention.py checks this on a running server).

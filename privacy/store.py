@@ -1,7 +1,7 @@
 """The tracker store's SQL database, as an endpoints file describes it.
 
 `make purge`, `make forget` and `make review` read the same `tracker_store` section the Rasa server
-reads: `endpoints.yml` (SQLite file `tracker.db`, `perf.tracker_store.WindowedSQLTrackerStore`) by
+reads: `endpoints.yml` (SQLite file `tracker.db`, `server.tracker_store.WindowedSQLTrackerStore`) by
 default, `deploy/endpoints.yml` (PostgreSQL, every value from the environment) with
 `ENDPOINTS=deploy/endpoints.yml`. Both are Rasa's SQL tracker store: one table, `events`, one row
 per event (`sender_id`, `type_name`, `timestamp`, `intent_name`, `action_name`, `data` as JSON).
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 import yaml
 
 EVENTS_TABLE = "events"
-# Tracker store types that are Rasa's SQL store (or our subclass of it, perf/tracker_store.py).
-SQL_TYPES = {"sql", "perf.tracker_store.windowedsqltrackerstore", "rasa.core.tracker_store.sqltrackerstore"}
+# Tracker store types that are Rasa's SQL store (or our subclass of it, server/tracker_store.py).
+SQL_TYPES = {"sql", "server.tracker_store.windowedsqltrackerstore", "rasa.core.tracker_store.sqltrackerstore"}
 _ENV_VAR = re.compile(r"\$\{([^}]+)\}")
 
 

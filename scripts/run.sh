@@ -6,13 +6,13 @@
 # Environment (all optional):
 #   RASA_PORT (5005)  ACTIONS_PORT (5055)  RASA_HOST (127.0.0.1)
 #   RASA_AUTH_TOKEN   enables Rasa's HTTP API, protected by this token (off when unset)
-#   WEB_PORT (8080)  WEB_HOST (127.0.0.1)   the chat page (scripts/web_server.py)
+#   WEB_PORT (8080)  WEB_HOST (127.0.0.1)   the chat page (web/server.py)
 #   IOM_ALLOWED_ORIGINS  comma-separated origins whose pages may use the socket.io and REST
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
 #                        http://localhost:WEB_PORT); never '*'
 #   IOM_RETENTION_DAYS (90)  conversations with no message for that long are deleted (daily)
 #   RUN_DIR (run)  TRACKER_DB (tracker.db)   where this run's logs go and its conversations are
-#                        kept (scripts/soak.py runs a separate copy next to yours)
+#                        kept (bench/soak.py runs a separate copy next to yours)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +56,7 @@ if [[ "${1:-}" == "--shell" ]]; then
   # The shell's own server binds to loopback, one port above the REST default so both can run.
   # Rasa's console, served by our guarded channel (channels/console.py): what is typed here is
   # redacted and limited like on every other channel before anything stores it.
-  PYTHONWARNINGS=ignore $BIN/python -m perf.rasa_cli run --connector channels.console.GuardedCmdlineInput \
+  PYTHONWARNINGS=ignore $BIN/python -m server.rasa_cli run --connector channels.console.GuardedCmdlineInput \
     --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" \
     --interface 127.0.0.1 --port "${SHELL_PORT:-5006}" 2> >(grep -vE "Warning|warn\(|declare_namespace|^\s*$" >&2)
   exit 0
@@ -66,10 +66,10 @@ api_args=()
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
 
 # Side by side with the action server (about 1.5 s each): a message that reaches the Rasa server
-# before the action server listens is held until it does (perf/action_start.py), not answered
+# before the action server listens is held until it does (server/action_start.py), not answered
 # "temporarily unavailable".
 echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)"
-$BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
+$BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
@@ -79,7 +79,7 @@ $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400 >
 pids+=($!)
 
 echo "Starting the chat page on ${WEB_HOST}:${WEB_PORT} (log: $RUN/web.log)"
-RASA_PORT="$RASA_PORT" $BIN/python scripts/web_server.py --host "$WEB_HOST" --port "$WEB_PORT" > "$RUN/web.log" 2>&1 &
+RASA_PORT="$RASA_PORT" $BIN/python web/server.py --host "$WEB_HOST" --port "$WEB_PORT" > "$RUN/web.log" 2>&1 &
 pids+=($!)
 wait_for "http://${WEB_HOST}:${WEB_PORT}/health" web "${pids[-1]}"
 

@@ -76,7 +76,7 @@ for i in "${!action_ports[@]}"; do wait_for "http://127.0.0.1:${action_ports[$i]
 api_args=()
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
 start_rasa() {  # index
-  $BIN/python -m perf.rasa_cli run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
+  $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
     --interface 127.0.0.1 --port "${rasa_ports[$1]}" "${api_args[@]}" > "$RUN/rasa$1.log" 2>&1 &
   pids+=($!)
 }

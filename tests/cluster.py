@@ -1,7 +1,7 @@
 """Several real Rasa servers and action servers behind a real nginx, sharing PostgreSQL and Redis.
 
 The multi-process sibling of `tests/servers.py` (whose helpers it uses), for tests/test_scaled.py
-and scripts/bench_scaled.py. It runs what a deployment runs: `deploy/endpoints.yml` (tracker store
+and bench/scaled.py. It runs what a deployment runs: `deploy/endpoints.yml` (tracker store
 on PostgreSQL, lock store on Redis, all from the environment) and `deploy/nginx.conf`, with a
 throw-away PostgreSQL database created for the run and dropped afterwards. Ports are free
 loopback ports.
@@ -101,7 +101,7 @@ def endpoints_text(lock_store: str) -> str:
     if lock_store == "atomic":
         return text
     if lock_store == "redis":
-        return text.replace("type: deploy.lock_store.AtomicRedisLockStore", "type: redis")
+        return text.replace("type: server.lock_store.AtomicRedisLockStore", "type: redis")
     if lock_store == "none":
         head, rest = text.split("\nlock_store:\n", 1)
         tail = rest[rest.index("\n\n"):]  # the block ends at the first blank line

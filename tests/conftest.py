@@ -7,9 +7,9 @@ import pytest
 
 @pytest.fixture
 def rasa_restored():
-    """Puts Rasa's own code back after a test that installs perf/'s replacements of its internals
-    (perf.restore()), so no other test runs on them by accident."""
+    """Puts Rasa's own code back after a test that installs server/'s replacements of its internals
+    (server.restore()), so no other test runs on them by accident."""
     yield
-    import perf
+    import server
 
-    perf.restore()
+    server.restore()

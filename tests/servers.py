@@ -24,7 +24,8 @@ from typing import Any, Dict, List, Optional
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 MODEL = ROOT / "models" / "iom.tar.gz"
-# How `make run` starts the Rasa server (perf/rasa_cli.py: Rasa's CLI, faster start).
+# The contract's command for the Rasa server (../shared/contract.md; perf/rasa_cli.py runs
+# server/rasa_cli.py, as `make run` does: Rasa's CLI after the checked start-up).
 RASA_SERVER = [str(BIN / "python"), "-m", "perf.rasa_cli", "run"]
 START_TIMEOUT = 180
 
@@ -122,8 +123,8 @@ class Stack:
     def start_rasa(self) -> None:
         endpoints = self.endpoints or (
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
-            # Same tracker store as endpoints.yml (perf/tracker_store.py), on a temp SQLite file.
-            f"tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+            # Same tracker store as endpoints.yml (server/tracker_store.py), on a temp SQLite file.
+            f"tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
             f"  dialect: sqlite\n  db: {self.tracker_db}\n"
         )
         (self.workdir / "endpoints.yml").write_text(endpoints)

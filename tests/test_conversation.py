@@ -221,8 +221,8 @@ def test_an_edit_of_the_states_list_is_live_on_the_next_message(stack):
 
 def test_tempting_country_messages_get_no_wrong_fact(stack):
     """tests/tempting_countries.yml: common nouns, first names, the two Congos, territories and
-    regions, in French, English and Spanish (scripts/tempting_countries.py prints the same)."""
-    from scripts.tempting_countries import run
+    regions, in French, English and Spanish (tests/tools/tempting_countries.py prints the same)."""
+    from tests.tools.tempting_countries import run
 
     results = run(stack)
     problems = [

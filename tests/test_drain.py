@@ -1,11 +1,11 @@
-"""deploy/drain.py's view of Sanic's connections while a Rasa server stops (the end-to-end
+"""server/drain.py's view of Sanic's connections while a Rasa server stops (the end-to-end
 behaviour is in tests/test_scaled.py)."""
 
 from __future__ import annotations
 
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from deploy.drain import _Connections
+from server.drain import _Connections
 
 
 class OpenTransport:

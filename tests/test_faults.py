@@ -99,7 +99,7 @@ def test_hung_action_server_costs_at_most_the_action_timeout(stack):
 
 def test_message_sent_before_the_action_server_listens_gets_its_answer(tmp_path):
     """`make run` starts both servers side by side, so the Rasa server can be up first. A message
-    it gets then waits for the action server (perf/action_start.py) instead of being answered
+    it gets then waits for the action server (server/action_start.py) instead of being answered
     "temporarily unavailable", and is answered once the action server listens. (Once the action
     server has answered, a refused connection fails at once: the first test above.)"""
     early = Stack(tmp_path, credentials="channels.rest.GuardedRestInput:\n",

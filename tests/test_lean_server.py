@@ -1,6 +1,6 @@
-"""The Rasa server started the way `make run` starts it loads no TensorFlow (perf/lean.py).
+"""The Rasa server started the way `make run` starts it loads no TensorFlow (server/lean.py).
 
-Real action server and Rasa server: `python -m perf.rasa_cli run` with the project's
+Real action server and Rasa server: `python -m server.rasa_cli run` with the project's
 credentials.yml (every channel), the windowed SQLite store and `--cors`, as scripts/run.sh starts
 it (on free ports, with its own SQLite file). The server answers questions of several kinds, then
 what it has loaded is read from outside, two ways: the shared libraries mapped into the process
@@ -25,7 +25,7 @@ QUESTIONS = [
     "Est-ce que le Mali est membre ?", "dites-m'en plus", "source ?", "blorf zizzle",
     "merci, au revoir",
 ]
-# Modules the server must not have run. Deferred ones (perf/lean.py: dask, rasa.utils.train_utils,
+# Modules the server must not have run. Deferred ones (server/lean.py: dask, rasa.utils.train_utils,
 # rasa.utils.plotting, rasa.core.channels.console) are named in the import log even if they never ran, so for them the log is
 # checked for what their own code imports first.
 NOT_LOADED = [
@@ -46,11 +46,11 @@ def server(tmp_path_factory):
     stack.start_actions()
     (workdir / "endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{stack.actions_port}/webhook"\n'
-        "tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+        "tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {stack.tracker_db}\n")
     # scripts/run.sh's command line, with this test's ports and files.
     stack.rasa = stack._spawn(
-        [str(BIN / "python"), "-m", "perf.rasa_cli", "run", "--model", str(MODEL),
+        [str(BIN / "python"), "-m", "server.rasa_cli", "run", "--model", str(MODEL),
          "--endpoints", str(workdir / "endpoints.yml"),
          "--credentials", str(ROOT / "credentials.yml"),
          "--interface", "127.0.0.1", "--port", str(stack.rasa_port),

@@ -1,7 +1,7 @@
 """Test sentences are never training sentences (the hold-out figure stays honest).
 
 A hold-out sentence that equals a training example once case, accents, punctuation, spaces and
-entity markup are folded away (scripts/evaluate_holdout.py `fold`), or that has the same words in
+entity markup are folded away (tests/tools/evaluate_holdout.py `fold`), or that has the same words in
 another order, measures memory, not understanding. Checked for every hold-out file of every language (`tests/nlu_holdout/*.yml`,
 `es.yml`, `fr.countries.yml`... included) against every file under data/, and likewise for the
 test stories and the tempting messages.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.evaluate_holdout import (
+from tests.tools.evaluate_holdout import (
     copy_keys,
     fold,
     holdout_files,

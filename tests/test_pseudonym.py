@@ -166,7 +166,7 @@ def seeded(tmp_path):
     }
     save(sqlite_store(db), [Conversation(s, now - 3600).turn("Bonjour", "greet", 0.9) for s in senders.values()])
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+    endpoints.write_text(f"tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
                          f"  dialect: sqlite\n  db: {db}\n")
     return db, endpoints, senders, key
 
@@ -444,7 +444,7 @@ def test_make_forget_removes_that_persons_conversation(run, tmp_path):
     db = tmp_path / "tracker.db"
     shutil.copy(run["workdir"] / "tracker.db", db)
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+    endpoints.write_text(f"tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
                          f"  dialect: sqlite\n  db: {db}\n")
     people = run["people"]
     before = sqlite_senders(db)

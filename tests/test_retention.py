@@ -1,6 +1,6 @@
 """Retention (`make purge`, the daily purge) and `make forget`, on SQLite and on the real
 PostgreSQL, through the real command-line tools; and a running server that must not bring a
-deleted conversation back from its in-memory cache (perf/tracker_store.py)."""
+deleted conversation back from its in-memory cache (server/tracker_store.py)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def sqlite_db(tmp_path):
     events = seed(sqlite_store(db))
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: perf.tracker_store.WindowedSQLTrackerStore\n"
+        "tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {db}\n"
     )
     return db, endpoints, events

@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from deploy.drain import port_state
+from server.drain import port_state
 from tests.cluster import Cluster, stored_user_texts
 from tests.standins.base import StandIn
 

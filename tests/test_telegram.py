@@ -283,7 +283,7 @@ def test_set_webhook_command_registers_the_secret(api):
            "TELEGRAM_API_BASE_URL": api.url, "RASA_TELEMETRY_ENABLED": "false"}
     url = "https://bot.example.org/webhooks/telegram/webhook"
     done = subprocess.run(
-        [str(BIN / "python"), "-m", "channels.telegram", "set-webhook", url],
+        [str(BIN / "python"), "scripts/telegram_webhook.py", "set-webhook", url],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

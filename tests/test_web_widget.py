@@ -1,7 +1,7 @@
 """The website chat widget, end to end, in Debian's real Chromium (headless, driven by Playwright).
 
 Real action server + Rasa server (tests/servers.py) with the project's socket.io and REST channels,
-the real page server (scripts/web_server.py) and the rasa-webchat bundle installed by npm ci.
+the real page server (web/server.py) and the rasa-webchat bundle installed by npm ci.
 Screenshots of the conversation are saved to artifacts/ (desktop and phone width).
 """
 

@@ -1,0 +1,1 @@
+"""Tools the tests share with `make` targets (hold-out scoring, tempting countries)."""
