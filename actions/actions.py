@@ -18,7 +18,7 @@ from actions.answers import (
     small_talk_reply,
 )
 from actions.facts import FactStore
-from actions.language import detect_language, normalise_language, preload
+from actions.language import conversation_fallback, detect_language, normalise_language, preload
 from actions.understanding import FACT_INTENTS, NOT_IN_FACTS_INTENT, resolve_intent
 
 logger = logging.getLogger(__name__)
@@ -41,12 +41,11 @@ def conversation_language(tracker: Tracker) -> str:
     The conversation's language is the last reply's, except when the channel's language has just
     changed (the user flipped the page's FR/EN/ES switch): then the new page language wins.
     """
-    given = channel_language(tracker)
-    previous = normalise_language(tracker.get_slot("language"))
-    if given and given != normalise_language(tracker.get_slot("channel_language")):
-        previous = given
+    fallback = conversation_fallback(
+        tracker.get_slot("language"), tracker.get_slot("channel_language"), channel_language(tracker)
+    )
     text = (tracker.latest_message or {}).get("text") or ""
-    return detect_language(text, previous or given)
+    return detect_language(text, fallback)
 
 
 def _send(
