@@ -27,7 +27,8 @@ OPENINGS = {"fr": "Bonjour, je voudrais une information", "en": "Hello, I have a
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = Stack(tmp_path_factory.mktemp("public")).start()
+    # The REST channel as `make run` serves it: every message through channels/guard.py.
+    running = Stack(tmp_path_factory.mktemp("public"), credentials="channels.rest.GuardedRestInput:\n").start()
     running.say("warm-up", "Hello")  # the first message loads the language detector
     yield running
     running.stop()
@@ -47,7 +48,7 @@ SITUATIONS = [
      "embajada o al consulado", "MX", "https://mexico.iom.int"),
     ("en", "I'm stuck in Niger and I have no money left", "stranded", "personal_help",
      "assisted voluntary return", "NE", COUNTRY_OFFICES),
-    ("fr", "je suis bloquée en Tunisie sans argent pour rentrer", "stranded", "personal_help",
+    ("fr", "je suis bloquée en Tunisie et je n'ai plus un sou", "stranded", "personal_help",
      "aide au retour volontaire", "TN", COUNTRY_OFFICES),
     ("es", "estoy varado en Guatemala sin dinero", "stranded", "personal_help",
      "retorno voluntario asistido", "GT", COUNTRY_OFFICES),
@@ -67,7 +68,7 @@ SITUATIONS = [
      "national anti-trafficking hotline", None, None),
     ("fr", "mon patron garde mon passeport et ne me paie pas", "exploitation", "trafficking",
      "ligne d'assistance nationale contre la traite", None, None),
-    ("es", "mi jefe me quitó el pasaporte y no me paga nada", "exploitation", "trafficking",
+    ("es", "la señora de la casa donde trabajo guarda mi pasaporte y no me paga", "exploitation", "trafficking",
      "línea nacional de ayuda contra la trata", None, None),
 ]
 
