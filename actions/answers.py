@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
+from actions.fact_dates import as_of_text
 from actions.facts import Facts
 from actions.membership import (
     country_name,
@@ -71,18 +72,15 @@ def topic_buttons(facts: Facts, fact_ids: Iterable[str], lang: str) -> List[Dict
     return [{"title": facts.text(fid, "title", lang), "payload": payload_for(fid)} for fid in fact_ids]
 
 
-# How each language writes "Source: <url>" under an answer (French puts a space before the colon).
-SOURCE_LABELS = {"fr": "Source :", "en": "Source:", "es": "Fuente:"}
-
-
-
-def _with_source(text: str, sources: List[str], lang: str) -> str:
-    return f"{text}\n\n{SOURCE_LABELS.get(lang, 'Source:')} {sources[0]}"
+def _with_source(facts: Facts, text: str, sources: List[str], as_of: str, lang: str) -> str:
+    """An answer's text, then its first source (in the reader's language) and its date."""
+    source = facts.message("answer_source", lang, url=sources[0], as_of=as_of_text(as_of, lang))
+    return f"{text}\n\n{source}"
 
 
 def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Reply:
     fact = facts.fact(fact_id)
-    text = _with_source(facts.text(fact_id, part, lang), facts.sources(fact_id, lang), lang)
+    text = _with_source(facts, facts.text(fact_id, part, lang), facts.sources(fact_id, lang), fact["as_of"], lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
 
 
@@ -125,7 +123,7 @@ def situation_reply(facts: Facts, situation_id: str, lang: str, codes: Iterable[
     """A person's own situation: kind first, then where to turn (the facts file's `situations`),
     with the office page of the country they name."""
     entry = facts.situation(situation_id)
-    text = _with_source(entry["text"][lang], facts.sources_of(entry, lang), lang)
+    text = _with_source(facts, entry["text"][lang], facts.sources_of(entry, lang), entry["as_of"], lang)
     reply = Reply(text, topic_buttons(facts, entry["related"], lang), topic=entry["topic"], situation=situation_id)
     return _with_offices(reply, facts, list(codes), lang)
 
@@ -151,7 +149,7 @@ def key_terms_reply(facts: Facts, entities: Iterable[Dict], text: str, lang: str
     if not named:
         return fact_reply(facts, "key_terms", lang)
     parts = [
-        _with_source(facts.term(t)["text"][lang], facts.sources_of(facts.term(t), lang), lang)
+        _with_source(facts, facts.term(t)["text"][lang], facts.sources_of(facts.term(t), lang), facts.term(t)["as_of"], lang)
         for t in named[:2]
     ]
     buttons = topic_buttons(facts, facts.fact("key_terms")["related"], lang)
@@ -232,7 +230,8 @@ def follow_up_reply(
     if intent == "ask_source":
         # After a term or a situation, its own sources and date.
         cited = facts.term(term) if term else (entry if situation_id else fact)
-        text = facts.message("source", lang, sources=", ".join(facts.sources_of(cited, lang)), as_of=cited["as_of"])
+        sources = "\n".join(facts.sources_of(cited, lang))
+        text = facts.message("source", lang, sources=sources, as_of=as_of_text(cited["as_of"], lang))
         return Reply(text, buttons, topic=topic, country=country if situation_id else None,
                      term=term, situation=situation_id)
     # ask_since_when

@@ -22,9 +22,11 @@ def entity(name, value, start=0, end=0):
     return {"entity": name, "value": value, "start": start, "end": end}
 
 
-def sources_line(entry, lang):
-    label = {"fr": "Source :", "en": "Source:", "es": "Fuente:"}[lang]
-    return f"{label} {FACTS.sources_of(entry, lang)[0]}"
+def ends_with_source(text, entry, lang):
+    """The text ends with the source line (its date written out in full where it has a month)."""
+    last = text.rsplit("\n\n", 1)[-1]
+    label = {"fr": "Source (", "en": "Source (", "es": "Fuente ("}[lang]
+    return last.startswith(label) and entry["as_of"][:4] in last and last.endswith(FACTS.sources_of(entry, lang)[0])
 
 
 # Where to turn, per situation and language, written here (not computed by the code under test).
@@ -53,7 +55,7 @@ def test_a_situation_is_answered_kindly_then_says_where_to_turn(situation_id, la
     assert reply.text.startswith(entry["text"][lang])
     assert reply.text.startswith(KIND_FIRST[lang])
     assert WHERE_TO_TURN[situation_id][lang] in reply.text
-    assert reply.text.endswith(sources_line(entry, lang))
+    assert ends_with_source(reply.text, entry, lang)
     assert reply.topic == entry["topic"] and reply.situation == situation_id
     assert reply.topic == ("trafficking" if situation_id == "exploitation" else "personal_help")
     assert reply.buttons and all(b["payload"].startswith("/ask_") for b in reply.buttons)
@@ -73,7 +75,7 @@ def test_a_country_named_adds_its_iom_site_or_the_country_offices_page():
     assert "https://mexico.iom.int" in mexico.text and "México" in mexico.text
     assert mexico.country == "MX" and mexico.topic == "personal_help"
     # The office line comes before the source line, which stays last.
-    assert mexico.text.index("https://mexico.iom.int") < mexico.text.index("Fuente:")
+    assert mexico.text.index("https://mexico.iom.int") < mexico.text.index("Fuente (")
     libya = answer(FACTS, "ask_personal_help", [entity("situation", "lost_papers"), entity("country", "LY")], "en")
     assert FACTS.country_site("LY") is None
     assert f"(Libya), see the country offices page: {COUNTRY_OFFICES}" in libya.text
@@ -119,7 +121,7 @@ def test_a_message_about_exploitation_in_the_first_person_is_a_situation(text, p
 def test_a_term_is_explained_with_its_own_source(lang):
     reply = key_terms_reply(FACTS, [entity("term", "stateless_person")], "", lang)
     term = FACTS.term("stateless_person")
-    assert reply.text.startswith(term["text"][lang]) and reply.text.endswith(sources_line(term, lang))
+    assert reply.text.startswith(term["text"][lang]) and ends_with_source(reply.text, term, lang)
     assert reply.topic == "key_terms" and reply.term == "stateless_person"
 
 
