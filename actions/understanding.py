@@ -150,6 +150,9 @@ def resolve_intent(
       fallback threshold; an unknown name ("et le Wakanda ?") stays a country fragment.
     - A message that names IOM is never answered "I only answer questions about IOM": taken for
       off-topic, it is not understood instead (the reply offers the nearest topics).
+    - "Who heads IOM in Kenya?", "who is the head of IOM in Kenya?": a question about who leads
+      IOM that names a country, and no leadership office or one followed by "in <country>", is
+      about IOM in that country (its office there), not the Director General.
     """
     ranking = list(ranking)
     if "<" in text and not any(c.isalpha() for c in _MARKUP.sub("", text)):
@@ -162,6 +165,10 @@ def resolve_intent(
         and not _IOM_NAMED.search(text)
     ):
         return "out_of_scope"
+    if intent in LEADERSHIP_INTENTS and country_codes(entities) and (
+        not office_fact(entities) or _office_in_a_country(entities, text)
+    ):
+        return "ask_presence"
     if office_fact(entities) and (
         intent in _OVERRULED_BY_AN_OFFICE
         or (intent == "inform_country" and not _entity_values(entities, "country"))
@@ -177,6 +184,20 @@ def resolve_intent(
             ):
                 return name
     return intent
+
+
+# "<office> in <country>": the words allowed between a named office and the country after it.
+_IN_A_COUNTRY = re.compile(r"^\s*(in|for|at|en|au|aux|à|a|pour|para|de|del)(\s+(the|la|le|les|l'|el))?\s*$", re.I)
+
+
+def _office_in_a_country(entities: Iterable[Dict], text: str) -> bool:
+    """Whether a named office is followed by "in <country>" ("the head of IOM in Kenya")."""
+    offices = [e for e in entities or [] if e.get("entity") == "office" and isinstance(e.get("end"), int)]
+    countries = [e for e in entities or [] if e.get("entity") == "country" and isinstance(e.get("start"), int)]
+    return any(
+        0 <= c["start"] - o["end"] <= 12 and _IN_A_COUNTRY.match(text[o["end"]:c["start"]])
+        for o in offices for c in countries
+    )
 
 
 def suggestion_topic(intent: Optional[str], entities: Iterable[Dict]) -> Optional[str]:

@@ -205,3 +205,16 @@ def test_the_action_sets_the_term_and_situation_slots_and_clears_them_on_another
     messages, slots = _run(ActionSmallTalk(), _tracker(
         "what do you think of Europe's migration policies?", "ask_opinion", topic="careers"))
     assert messages[0]["text"] == FACTS.message("opinion", "en") and "topic" not in slots
+
+
+def test_who_heads_iom_in_a_country_is_about_iom_there():
+    kenya = [entity("country", "KE")]
+    assert resolve_intent("ask_office", kenya, [], "Who is the head of IOM in Kenya?") == "ask_presence"
+    assert resolve_intent("ask_leadership", kenya, [], "how is IOM led in Kenya?") == "ask_presence"
+    text = "Who is the head of IOM in Kenya?"
+    head = [entity("office", "director_general", 11, 22), entity("country", "KE", 26, 31)]
+    assert resolve_intent("ask_office", head, [], text) == "ask_presence"
+    # A named office stays that office, a country named or not.
+    dg = [entity("office", "director_general"), entity("country", "US")]
+    assert resolve_intent("ask_office", dg, [], "is the Director General from the US?") == "ask_office"
+    assert resolve_intent("ask_office", [], [], "who runs IOM?") == "ask_office"
