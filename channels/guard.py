@@ -148,8 +148,10 @@ async def _say(message: UserMessage, key: str, **values: Any) -> None:
     # A throttled sender costs no tracker read (the point of throttling); other notices read the
     # conversation's language for text that cannot tell its own (empty, an emoji, "ok").
     slots = {} if key == "slow_down" else await conversation_slots(message.sender_id)
-    text = channel_text(key, reply_language(message, slots), **values)
-    await message.output_channel.send_text_message(message.sender_id, text)
+    lang = reply_language(message, slots)
+    text = channel_text(key, lang, **values)
+    # The web page marks the bubble with its language (channels/socketio.py); others ignore it.
+    await message.output_channel.send_text_message(message.sender_id, text, language=lang)
 
 
 class _ReplyWatch:
