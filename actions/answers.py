@@ -125,7 +125,14 @@ def situation_reply(facts: Facts, situation_id: str, lang: str, codes: Iterable[
     entry = facts.situation(situation_id)
     text = _with_source(facts, entry["text"][lang], facts.sources_of(entry, lang), entry["as_of"], lang)
     reply = Reply(text, topic_buttons(facts, entry["related"], lang), topic=entry["topic"], situation=situation_id)
-    return _with_offices(reply, facts, list(codes), lang)
+    codes = [code for code in codes if country_name(code, lang, facts)]
+    if codes or not entry.get("office_link"):
+        return _with_offices(reply, facts, codes, lang)
+    # No country named: where to find the IOM office where they are, before the source line.
+    line = facts.message("office_any", lang, url=facts.states_list["country_offices"])
+    body, separator, source = reply.text.rpartition("\n\n")
+    reply.text = f"{body}\n\n{line}{separator}{source}"
+    return reply
 
 
 def _terms_named(facts: Facts, text: str) -> List[str]:

@@ -63,6 +63,7 @@ REQUIRED_PLACEHOLDERS = {
     "slow_down": {"seconds"},
     "office_site": {"country", "site"},
     "office_page": {"country", "url"},
+    "office_any": {"url"},
 }
 
 

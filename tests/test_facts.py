@@ -384,7 +384,7 @@ def _public_answers():
         for lang in LANGUAGES:
             sources = (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
             yield f"situations.{situation}", lang, entry["text"][lang], sources
-    for key in ("opinion", "office_site", "office_page"):
+    for key in ("opinion", "office_site", "office_page", "office_any"):
         for lang in LANGUAGES:
             yield f"messages.{key}", lang, facts.data["messages"][key][lang], []
 

@@ -218,3 +218,15 @@ def test_who_heads_iom_in_a_country_is_about_iom_there():
     dg = [entity("office", "director_general"), entity("country", "US")]
     assert resolve_intent("ask_office", dg, [], "is the Director General from the US?") == "ask_office"
     assert resolve_intent("ask_office", [], [], "who runs IOM?") == "ask_office"
+
+
+def test_with_no_country_named_a_reply_that_sends_to_the_office_links_the_country_offices_page():
+    for situation_id in ("lost_papers", "stranded", "discrimination", "exploitation"):
+        for lang in LANGUAGES:
+            reply = answer(FACTS, "ask_trafficking" if situation_id == "exploitation" else "ask_personal_help",
+                           [entity("situation", situation_id)], lang, text="my boss keeps my passport")
+            assert COUNTRY_OFFICES in reply.text.rsplit("\n\n", 1)[0], (situation_id, lang)
+            assert reply.country is None
+    # Work abroad sends to the destination's official channels, not an IOM office.
+    work = answer(FACTS, "ask_personal_help", [entity("situation", "work_abroad")], "en")
+    assert COUNTRY_OFFICES not in work.text
