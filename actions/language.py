@@ -144,6 +144,9 @@ def normalise_language(value: object) -> Optional[str]:
     return code if code in SUPPORTED else None
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+
 def _has_word(text: str) -> bool:
     """Whether the text has a word of three letters or more that is not an acronym (OIM, HQ)."""
     return any(len(word) >= 3 and word[1:].islower() for word in re.findall(r"[^\W\d_]+", text))
@@ -215,5 +218,9 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
     # lead of Lingua's beats a fixed default ("where's HQ?" is not answered in French), if the
     # text has a written word at all (not only acronyms: "OIM", "IOM ?").
     if _has_word(sample):
+        # Acronyms (IOM, OIM, UN, HQ) are the same in every language: the guess reads the rest.
+        words = _ACRONYM.sub(" ", sample)
+        if words.split() != sample.split():
+            confidences = _detector(light).compute_language_confidence_values(words)
         return _best_guess(confidences, leaders) or DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE

@@ -124,11 +124,14 @@ def test_a_french_inverted_question_is_french(text, previous, light):
         ("busco trabajo", "es"),
         ("où est le bureau", "fr"),
         ("je cherche un stage", "fr"),
+        ("IOM jobs?", "en"),
+        ("OIM empleos ?", "es"),
     ],
 )
 def test_a_new_conversation_follows_the_text_not_a_default(text, expected):
-    """No conversation or page language yet: the text is the only evidence (Lingua's clear lead),
-    so a short English or Spanish question is not answered in French."""
+    """No conversation or page language yet: the text is the only evidence (Lingua's clear lead,
+    acronyms such as IOM set aside), so a short English or Spanish question is not answered in
+    French."""
     assert detect_language(text, None) == expected
 
 
