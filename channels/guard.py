@@ -26,6 +26,8 @@ gets a reply even when the back end fails:
   stored: told messages.slow_down once per window, then nothing (the REST channel answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300), so a hung action server costs the user seconds, not minutes.
+- what passes through it is counted for the Rasa server's metrics by channels/observed.py, which
+  wraps it (messages, reply time, throttled, redactions; README, "Operating it").
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import throttle
 from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, conversation_fallback, detect_language
 from channels.metadata import kept as kept_metadata
+from channels.observed import observed
 from privacy.redact import redact, redact_message
 from server.settings import env_number
 
@@ -232,4 +235,4 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
                 logger.exception("Could not even send messages.unavailable to %r", redact(message.sender_id))
         return result
 
-    return handle
+    return observed(handle, reply_language)

@@ -162,7 +162,9 @@ class Cluster:
         return {
             **os.environ, **self.settings, "DB_NAME": self.db_name or "",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_listen_port}/webhook",
-            "RASA_TELEMETRY_ENABLED": "false", **self.extra_env,
+            "RASA_TELEMETRY_ENABLED": "false",
+            # No metrics ports unless a test asks (never the defaults 9102/9103 a developer may hold).
+            "IOM_METRICS_PORT": "off", **self.extra_env,
         }
 
     def _spawn(self, args: List[str], log_name: str,

@@ -16,13 +16,12 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import pytest
-import socketio
 import yaml
 
-from tests.servers import BIN, ROOT, Stack, free_port
+from tests.servers import BIN, ROOT, Stack, free_port, socketio_conversation
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -66,41 +65,6 @@ def web_credentials() -> str:
     return yaml.safe_dump(keep)
 
 
-async def _socketio_conversation(url: str, origin: str, session_id: str, messages: List[str]) -> List[Dict]:
-    client = socketio.AsyncClient()
-    replies: List[Dict] = []
-    confirmed = asyncio.Event()
-    arrived = asyncio.Event()
-
-    @client.on("session_confirm")
-    async def on_confirm(_data):
-        confirmed.set()
-
-    @client.on("bot_uttered")
-    async def on_bot(data):
-        replies.append(data)
-        arrived.set()
-
-    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 pins;
-    # the browser test (tests/test_web_widget.py) covers the websocket transport.
-    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
-                         transports=["polling"])
-    try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
-        for message in messages:
-            arrived.clear()
-            await client.emit("user_uttered", {
-                "message": message, "session_id": session_id,
-                "customData": {"language": "fr", "phone": "+212 6 61 23 45 67"},
-            })
-            await asyncio.wait_for(arrived.wait(), 60)
-            await asyncio.sleep(0.5)  # the rest of this turn's messages
-    finally:
-        await client.disconnect()
-    return replies
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("privacy")
@@ -117,7 +81,8 @@ def run(tmp_path_factory):
             for text in REST_MESSAGES
         ]
         socket_replies = asyncio.run(
-            _socketio_conversation(stack.url, origin, "privacysession01", SOCKET_MESSAGES)
+            socketio_conversation(stack.url, origin, "privacysession01", SOCKET_MESSAGES,
+                                  {"language": "fr", "phone": "+212 6 61 23 45 67"})
         )
     finally:
         stack.stop()
