@@ -19,7 +19,7 @@ from actions.answers import (
     small_talk_reply,
 )
 from actions.facts import FactsError, FactStore
-from actions.language import detect_language, normalise_language, preload
+from actions.language import conversation_fallback, detect_language, normalise_language, preload
 from actions.understanding import FACT_INTENTS, NOT_IN_FACTS_INTENT, resolve_intent
 
 logger = logging.getLogger(__name__)
@@ -49,12 +49,11 @@ def conversation_language(tracker: Tracker) -> str:
     The conversation's language is the last reply's, except when the channel's language has just
     changed (the user flipped the page's FR/EN/ES switch): then the new page language wins.
     """
-    given = channel_language(tracker)
-    previous = normalise_language(tracker.get_slot("language"))
-    if given and given != normalise_language(tracker.get_slot("channel_language")):
-        previous = given
+    fallback = conversation_fallback(
+        tracker.get_slot("language"), tracker.get_slot("channel_language"), channel_language(tracker)
+    )
     text = (tracker.latest_message or {}).get("text") or ""
-    return detect_language(text, previous or given)
+    return detect_language(text, fallback)
 
 
 def _send(
@@ -67,7 +66,10 @@ def _send(
     if given and given != tracker.get_slot("channel_language"):
         events.append(SlotSet("channel_language", given))
     if reply.topic:
-        events += [SlotSet("topic", reply.topic), SlotSet("country", reply.country)]
+        events += [
+            SlotSet("topic", reply.topic), SlotSet("country", reply.country),
+            SlotSet("term", reply.term), SlotSet("situation", reply.situation),
+        ]
     return events
 
 
@@ -91,6 +93,9 @@ def _answer_fact(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str
         lang,
         topic=tracker.get_slot("topic"),
         country=tracker.get_slot("country"),
+        text=(tracker.latest_message or {}).get("text") or "",
+        term=tracker.get_slot("term"),
+        situation_id=tracker.get_slot("situation"),
     )
     return _send(dispatcher, tracker, reply, lang)
 
@@ -104,10 +109,12 @@ def _reply_without_fact(
     ranking = message.get("intent_ranking") or []
     entities = message.get("entities") or []
     if intent == "nlu_fallback":
-        # Suggestions only from a real low-confidence guess, not from a message resolve_intent
-        # set aside (markup only), whose ranking says nothing about a topic.
+        # Suggestions only from a real guess: a low-confidence one, or "off-topic" said of a
+        # message that names IOM (the topics ranked next); not from a message resolve_intent
+        # set aside as markup only, whose ranking says nothing about a topic.
         classified = (message.get("intent") or {}).get("name")
-        reply = not_understood_reply(facts, lang, ranking if classified == intent else (), entities)
+        guessed = classified in (intent, "out_of_scope")
+        reply = not_understood_reply(facts, lang, ranking if guessed else (), entities)
     elif intent == NOT_IN_FACTS_INTENT:
         reply = not_in_facts_reply(facts, lang, ranking, entities)
     else:

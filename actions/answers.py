@@ -14,6 +14,7 @@ from typing import Dict, Iterable, List, Optional
 from actions.fact_dates import as_of_text
 from actions.facts import Facts
 from actions.membership import (
+    country_name,
     source_text,
     membership_text,
     newest_members_text,
@@ -28,14 +29,19 @@ from actions.understanding import (
     LEADERSHIP_INTENTS,
     OFFICE_FACTS,
     OFFICE_FUNCTION,
+    OPINION_INTENT,
+    PERSONAL_HELP_INTENT,
     SIMPLE_FACT_INTENTS,
     SMALL_TALK_INTENTS,
     STATES_LIST_INTENTS,
     country_codes,
     office_fact,
+    situation,
+    speaks_of_self,
     suggested_topics,
+    terms,
 )
-from components.countries import is_country_code
+from components.countries import fold, is_country_code
 
 # Topics offered when the user has not picked one yet (greeting, help, fallback).
 STARTER_TOPICS = ("identity", "leadership", "member_states")
@@ -49,6 +55,10 @@ class Reply:
     topic: Optional[str] = None
     # Country the answer was about (sets the `country` slot), only with a topic.
     country: Optional[str] = None
+    # The migration term explained (slot `term`) and the person's situation answered (slot
+    # `situation`), only with a topic; "source?" after the answer cites theirs.
+    term: Optional[str] = None
+    situation: Optional[str] = None
 
 
 def payload_for(fact_id: str) -> str:
@@ -72,6 +82,90 @@ def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Re
     fact = facts.fact(fact_id)
     text = _with_source(facts, facts.text(fact_id, part, lang), facts.sources(fact_id, lang), fact["as_of"], lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
+
+
+# Topics offered with the "no opinion" reply: what the assistant can tell instead.
+OPINION_TOPICS = ("xenophobia", "global_compact", "our_work")
+# Intents whose answer adds IOM's office page for a country the person names.
+_OFFICE_FOR_COUNTRY = ("ask_contact", "ask_voluntary_return", PERSONAL_HELP_INTENT)
+
+
+def office_lines(facts: Facts, codes: Iterable[str], lang: str) -> str:
+    """For each country named: IOM's own site for it where the facts know one, else the country
+    offices page, naming the country."""
+    lines = []
+    for code in codes:
+        name = country_name(code, lang, facts)
+        if not name:
+            continue
+        site = facts.country_site(code)
+        if site:
+            lines.append(facts.message("office_site", lang, country=name, site=site))
+        else:
+            url = facts.states_list["country_offices"]
+            lines.append(facts.message("office_page", lang, country=name, url=url))
+    return "\n".join(lines)
+
+
+def _with_offices(reply: Reply, facts: Facts, codes: List[str], lang: str) -> Reply:
+    """The reply with the office page of each country named after its text (before the source
+    line), `country` set to the first one."""
+    lines = office_lines(facts, codes, lang)
+    if not lines:
+        return reply
+    text, separator, source = reply.text.rpartition("\n\n")
+    reply.text = f"{text}\n\n{lines}{separator}{source}" if separator else f"{reply.text}\n\n{lines}"
+    reply.country = codes[0]
+    return reply
+
+
+def situation_reply(facts: Facts, situation_id: str, lang: str, codes: Iterable[str] = ()) -> Reply:
+    """A person's own situation: kind first, then where to turn (the facts file's `situations`),
+    with the office page of the country they name."""
+    entry = facts.situation(situation_id)
+    text = _with_source(facts, entry["text"][lang], facts.sources_of(entry, lang), entry["as_of"], lang)
+    reply = Reply(text, topic_buttons(facts, entry["related"], lang), topic=entry["topic"], situation=situation_id)
+    codes = [code for code in codes if country_name(code, lang, facts)]
+    if codes or not entry.get("office_link"):
+        return _with_offices(reply, facts, codes, lang)
+    # No country named: where to find the IOM office where they are, before the source line.
+    line = facts.message("office_any", lang, url=facts.states_list["country_offices"])
+    body, separator, source = reply.text.rpartition("\n\n")
+    reply.text = f"{body}\n\n{line}{separator}{source}"
+    return reply
+
+
+def _terms_named(facts: Facts, text: str) -> List[str]:
+    """Terms whose name in the facts file (any language) the text contains: for a message the
+    `term` table did not match ("la trata de personas"), so the answer is still the term's."""
+    folded = f" {' '.join(fold(text).split())} "
+    found = []
+    for term_id in facts.term_ids:
+        names = facts.term(term_id)["name"].values()
+        positions = [folded.find(f" {fold(name)} ") for name in names]
+        positions = [p for p in positions if p >= 0]
+        if positions:
+            found.append((min(positions), term_id))
+    return [term_id for _, term_id in sorted(found)]
+
+
+def key_terms_reply(facts: Facts, entities: Iterable[Dict], text: str, lang: str) -> Reply:
+    """What a term means; both terms of "the difference between X and Y"; the list of terms it
+    can explain when none is named (topic key_terms, slot `term` = the first term)."""
+    named = [t for t in terms(entities) if facts.term(t)] or _terms_named(facts, text)
+    if not named:
+        return fact_reply(facts, "key_terms", lang)
+    parts = [
+        _with_source(facts, facts.term(t)["text"][lang], facts.sources_of(facts.term(t), lang), facts.term(t)["as_of"], lang)
+        for t in named[:2]
+    ]
+    buttons = topic_buttons(facts, facts.fact("key_terms")["related"], lang)
+    return Reply("\n\n".join(parts), buttons, topic="key_terms", term=named[0])
+
+
+def opinion_reply(facts: Facts, lang: str) -> Reply:
+    """Asked for an opinion on a government's policy: none given, what can be told instead."""
+    return Reply(facts.message("opinion", lang), topic_buttons(facts, OPINION_TOPICS, lang))
 
 
 def _deputies_reply(facts: Facts, lang: str) -> Reply:
@@ -115,23 +209,38 @@ def newest_members_reply(facts: Facts, lang: str) -> Reply:
 
 
 def follow_up_reply(
-    facts: Facts, intent: str, topic: Optional[str], country: Optional[str], lang: str
+    facts: Facts,
+    intent: str,
+    topic: Optional[str],
+    country: Optional[str],
+    lang: str,
+    term: Optional[str] = None,
+    situation_id: Optional[str] = None,
 ) -> Reply:
     if not facts.has_fact(topic):
         starters = topic_buttons(facts, STARTER_TOPICS, lang)
         return Reply(facts.message("no_topic", lang), starters)
     fact = facts.fact(topic)
     buttons = topic_buttons(facts, fact["related"], lang)
+    # The term or situation the last answer was about, kept for the next follow-up.
+    term = term if topic == "key_terms" and facts.term(term) else None
+    entry = facts.situation(situation_id)
+    situation_id = situation_id if entry and entry["topic"] == topic else None
     if intent == "ask_more":
-        return fact_reply(facts, topic, lang, part="long")
+        reply = fact_reply(facts, topic, lang, part="long")
+        reply.term, reply.situation = term, situation_id
+        return reply
     if topic in ("member_states", "presence") and is_country_code(country):
         # "Source?" / "since when?" after an answer about a country are about that country.
         text = source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
         return Reply(text, buttons, topic=topic, country=country)
     if intent == "ask_source":
-        sources = "\n".join(facts.sources(topic, lang))
-        text = facts.message("source", lang, sources=sources, as_of=as_of_text(fact["as_of"], lang))
-        return Reply(text, buttons, topic=topic)
+        # After a term or a situation, its own sources and date.
+        cited = facts.term(term) if term else (entry if situation_id else fact)
+        sources = "\n".join(facts.sources_of(cited, lang))
+        text = facts.message("source", lang, sources=sources, as_of=as_of_text(cited["as_of"], lang))
+        return Reply(text, buttons, topic=topic, country=country if situation_id else None,
+                     term=term, situation=situation_id)
     # ask_since_when
     since = facts.text(topic, "since", lang)
     text = since or facts.message("no_since", lang, url=facts.sources(topic, lang)[0])
@@ -145,11 +254,23 @@ def answer(
     lang: str,
     topic: Optional[str] = None,
     country: Optional[str] = None,
+    text: str = "",
+    term: Optional[str] = None,
+    situation_id: Optional[str] = None,
 ) -> Reply:
-    """The reply to a fact question or follow-up (intents in FACT_INTENTS)."""
+    """The reply to a fact question or follow-up (intents in FACT_INTENTS). `text` is the user's
+    message; `term` and `situation_id` the slots of the last answer (for follow-ups)."""
     if intent in FOLLOW_UP_INTENTS:
-        return follow_up_reply(facts, intent, topic, country, lang)
+        return follow_up_reply(facts, intent, topic, country, lang, term, situation_id)
     countries = country_codes(entities)
+    if intent == PERSONAL_HELP_INTENT and facts.situation(situation(entities)):
+        return situation_reply(facts, situation(entities), lang, countries)
+    if intent == "ask_trafficking" and speaks_of_self(text):
+        return situation_reply(facts, "exploitation", lang, countries)
+    if intent == "ask_key_terms":
+        return key_terms_reply(facts, entities, text, lang)
+    if intent in _OFFICE_FOR_COUNTRY and countries:
+        return _with_offices(fact_reply(facts, SIMPLE_FACT_INTENTS[intent], lang), facts, countries, lang)
     if intent in (*COUNTRY_INTENTS, *STATES_LIST_INTENTS):
         if countries:
             # "et au Mali ?" after an answer on IOM in a country asks the same about Mali.
@@ -216,6 +337,8 @@ def not_in_facts_reply(
 
 def small_talk_reply(facts: Facts, intent: str, lang: str) -> Reply:
     """Replies that are not facts: they never set the topic."""
+    if intent == OPINION_INTENT:
+        return opinion_reply(facts, lang)
     if intent not in SMALL_TALK_INTENTS:
         return not_understood_reply(facts, lang)
     text = facts.message(intent, lang)

@@ -61,6 +61,9 @@ REQUIRED_PLACEHOLDERS = {
     "presence_country": {"country", "url"},
     "presence_site": {"country", "site"},
     "slow_down": {"seconds"},
+    "office_site": {"country", "site"},
+    "office_page": {"country", "url"},
+    "office_any": {"url"},
 }
 
 
@@ -141,8 +144,25 @@ class Facts:
     def sources(self, fact_id: str, lang: str) -> List[str]:
         """The sources to cite in `lang`: its own list in `sources_by_language` (the same content
         on a page in that language) if the fact has one, else `sources`."""
-        fact = self.fact(fact_id)
-        return (fact.get("sources_by_language") or {}).get(lang) or fact["sources"]
+        return self.sources_of(self.fact(fact_id), lang)
+
+    def situation(self, situation_id: Optional[str]) -> Optional[Dict[str, Any]]:
+        """The reply to a person's own situation (lost_papers, stranded...), None if unknown."""
+        return self.data["situations"].get(situation_id) if isinstance(situation_id, str) else None
+
+    def term(self, term_id: Optional[str]) -> Optional[Dict[str, Any]]:
+        """One migration term of the key_terms fact (name, text, sources), None if unknown."""
+        terms = self.data["facts"]["key_terms"]["terms"]
+        return terms.get(term_id) if isinstance(term_id, str) else None
+
+    @property
+    def term_ids(self) -> List[str]:
+        return list(self.data["facts"]["key_terms"]["terms"])
+
+    @staticmethod
+    def sources_of(entry: Dict[str, Any], lang: str) -> List[str]:
+        """An entry's sources in `lang` (a term, a situation): as `sources()` for a fact."""
+        return (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
 
     def message(self, key: str, lang: str, **values: Any) -> str:
         return self.data["messages"][key][lang].format(**values)
@@ -283,6 +303,12 @@ def _check_cross_references(data: Dict[str, Any], path: Path | str) -> None:
         for index, related in enumerate(fact["related"]):
             if related == fact_id:
                 raise FactsError(path, f"facts.{fact_id}.related.{index}", "a fact cannot be related to itself")
+    for situation_id, situation in data["situations"].items():
+        for index, related in enumerate(situation["related"]):
+            if related == situation["topic"]:
+                raise FactsError(
+                    path, f"situations.{situation_id}.related.{index}", "the reply's own topic cannot be a button"
+                )
     for key, required in REQUIRED_PLACEHOLDERS.items():
         for lang in LANGUAGES:
             template = data["messages"][key][lang]

@@ -2,11 +2,15 @@
 
 Lingua detects the language of a message; chat messages are often two or three words
 ("source ?", "OIM ?", "vale") where any detector is unsure, so below a confidence threshold a
-small vote of very common French, English and Spanish words decides; with three languages
-Lingua's confidence is split three ways, so a sentence of three words or more that it gives more
-than half to is also taken when the vote is a tie. Otherwise the conversation keeps its current
-language (the previous reply's, else the one the channel gave: page language, Telegram
-language_code), else French, the assistant's first language.
+small vote of very common French, English and Spanish words decides (a French question in the
+inverted form, "es-tu", "est-ce", "a-t-il", counts as French: the verb and pronoun it shares with
+Spanish or English count for those no more); with three languages Lingua's confidence is split
+three ways, so a sentence of three words or more that it gives more than half to is also taken
+when the vote is a tie. Otherwise the conversation keeps its current language (the previous
+reply's, else the one the channel gave: page language, Telegram language_code). When there is
+none yet, the text is the only evidence: Lingua's best guess is taken when it leads the others
+by GUESS_MARGIN, and French, the assistant's first language, only when nothing tells at all
+(a name, a number, an emoji in a new conversation).
 
 `light=True` uses Lingua's low-accuracy mode (trigram models only, ~8 MB of memory instead of
 ~116 MB for the three languages; BENCHMARKS.md) after the common-word vote, which is surer than
@@ -32,6 +36,9 @@ CONFIDENT = 0.70
 CONFIDENT_SHORT = 0.90
 # Below CONFIDENT, still enough for a sentence of three words or more when the word vote is a tie.
 MAJORITY = 0.50
+# With no conversation language to keep, Lingua's best guess is taken when it leads the second
+# language by this much ("where's HQ?": en 0.76; "report fraud": en 0.41 against fr 0.31).
+GUESS_MARGIN = 0.10
 
 _FRENCH_WORDS = frozenset(
     """
@@ -66,6 +73,9 @@ _SPANISH_WORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z']+")
 _FRENCH_PHRASES = re.compile(r"\btu es\b|\by a\b")
+# French inverted questions: a verb, a hyphen and a subject pronoun ("es-tu", "est-ce",
+# "peux-tu", "a-t-il", "avez-vous"). Neither English nor Spanish joins a verb to its pronoun so.
+_FRENCH_INVERSION = re.compile(r"\b([a-z]+)-(?:t-)?(tu|vous|je|il|elle|on|nous|ils|elles|ce)\b")
 _LINGUA_CODES = {Language.FRENCH: "fr", Language.ENGLISH: "en", Language.SPANISH: "es"}
 
 
@@ -105,6 +115,12 @@ def _word_votes(text: str) -> Dict[str, int]:
     french_phrases = len(_FRENCH_PHRASES.findall(folded))
     votes["fr"] += french_phrases
     votes["es"] -= french_phrases
+    # "Es-tu...?": French; its "es" and "tu" are not Spanish there, its "a" ("a-t-il") not English.
+    for inversion in _FRENCH_INVERSION.finditer(folded):
+        votes["fr"] += 1
+        for word in inversion.groups():
+            votes["es"] -= word in _SPANISH_WORDS
+            votes["en"] -= word in _ENGLISH_WORDS
     return votes
 
 
@@ -122,9 +138,43 @@ def normalise_language(value: object) -> Optional[str]:
     return code if code in SUPPORTED else None
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def _has_word(text: str) -> bool:
+    """Whether the text has a word of three letters or more that is not an acronym (OIM, HQ)."""
+    return any(len(word) >= 3 and word[1:].islower() for word in re.findall(r"[^\W\d_]+", text))
+
+
+def _best_guess(confidences, among: List[str]) -> Optional[str]:
+    """Lingua's first language among `among` (the word vote's leaders, else all three) when it
+    leads the next one by GUESS_MARGIN, else None."""
+    ranked = [(_LINGUA_CODES[c.language], c.value) for c in confidences or []]
+    ranked = [(lang, value) for lang, value in ranked if lang in (among or SUPPORTED)]
+    if not ranked or ranked[0][1] <= 0:
+        return None
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0] if ranked[0][1] - second >= GUESS_MARGIN else None
+
+
+def conversation_fallback(
+    previous: object, channel_before: object, given: object
+) -> Optional[str]:
+    """The language for a message that does not show its own: the conversation's (the last
+    reply's, `previous`), unless the channel's language (`given` with this message: the page's
+    FR/EN/ES switch, Telegram's language_code) has just changed from `channel_before`, when the
+    new channel language wins; in a new conversation, the channel's; None when neither is known."""
+    previous, given = normalise_language(previous), normalise_language(given)
+    if given and given != normalise_language(channel_before):
+        return given
+    return previous or given
+
+
 def detect_language(text: str, fallback: Optional[str] = None, light: bool = False) -> str:
-    """The language to reply in for `text`, given the conversation's current language."""
-    fallback = normalise_language(fallback) or DEFAULT_LANGUAGE
+    """The language to reply in for `text`, given the conversation's current language (`fallback`:
+    the last reply's, else the page's or platform's; None in a new conversation with neither)."""
+    known = normalise_language(fallback)
+    fallback = known or DEFAULT_LANGUAGE
     if not text or not text.strip() or text.lstrip().startswith("/"):
         # Empty, or a button payload such as /ask_history: says nothing about the language.
         return fallback
@@ -134,12 +184,12 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
     if light:
         # The light models are unsure of short texts and of text without any common word: the
         # common-word vote goes first, and one or two words it cannot place, or a text without
-        # any common word (gibberish, names), keep the conversation's language.
+        # any common word (gibberish, names), keep the conversation's language, if there is one.
         leaders = _leaders(_word_votes(sample))
         if len(leaders) == 1:
             return leaders[0]
-        if not leaders or len(sample.split()) < 3:
-            return fallback
+        if known and (not leaders or len(sample.split()) < 3):
+            return known
     confidences = _detector(light).compute_language_confidence_values(sample)
     best = confidences[0] if confidences else None
     threshold = CONFIDENT if len(sample.split()) >= 3 else CONFIDENT_SHORT
@@ -156,4 +206,15 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
         # common words are as much that language's as any other's ("de la", "que"), is in it.
         # A sentence without any common word (gibberish, a list of names) keeps the language.
         return _LINGUA_CODES[best.language]
-    return fallback
+    if known:
+        return known
+    # A new conversation with no language from the channel: the text is all there is, so a clear
+    # lead of Lingua's beats a fixed default ("where's HQ?" is not answered in French), if the
+    # text has a written word at all (not only acronyms: "OIM", "IOM ?").
+    if _has_word(sample):
+        # Acronyms (IOM, OIM, UN, HQ) are the same in every language: the guess reads the rest.
+        words = _ACRONYM.sub(" ", sample)
+        if words.split() != sample.split():
+            confidences = _detector(light).compute_language_confidence_values(words)
+        return _best_guess(confidences, leaders) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE

@@ -19,7 +19,8 @@ SIMPLE_FACT_INTENTS = {
         "identity", "history", "un_system", "member_states", "presence", "headquarters",
         "languages", "leadership", "our_work", "agenda_2030", "xenophobia", "covid19",
         "partnerships", "careers", "get_involved", "data_research", "voluntary_return",
-        "visas", "trafficking", "global_compact", "personal_help",
+        "visas", "trafficking", "global_compact", "personal_help", "report_misconduct",
+        "travel_loans", "contact", "asylum", "key_terms",
     )
 }
 OFFICE_FACTS = (
@@ -47,6 +48,14 @@ SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "bot_challenge", "help", "ou
 # A question about IOM that no fact answers (budget, staff numbers...): said so, never the
 # nearest topic. Answered by action_small_talk: it sets no topic.
 NOT_IN_FACTS_INTENT = "ask_not_in_facts"
+# Asked for IOM's or the assistant's view of a government's policy: no opinion is given, and
+# what can be told instead is offered. Answered by action_small_talk: it sets no topic.
+OPINION_INTENT = "ask_opinion"
+# A person's own situation (entity `situation`, data/nlu/situations.yml), read with this intent.
+PERSONAL_HELP_INTENT = "ask_personal_help"
+SITUATION = "situation"
+# A migration term (entity `term`, data/nlu/terms.yml), read with ask_key_terms.
+TERM = "term"
 
 # FallbackClassifier's threshold in config.yml (tests/test_actions.py checks they agree): under
 # it the classifier's guess is not trusted, so no other intent is taken at a lower confidence.
@@ -111,9 +120,12 @@ _IOM_NAMED = re.compile(
 # Another organisation named (entity `other_organization`, data/nlu/organizations.yml).
 OTHER_ORGANIZATION = "other_organization"
 # Intents an answer about IOM would follow; asked about another organisation, they are off-topic.
-# (Not a person's own situation: "UNHCR refused my asylum claim" still gets where to turn.)
+# Not these, where naming another organisation is part of the question: a person's own situation
+# ("UNHCR refused my asylum claim" still gets where to turn), asylum (UNHCR's role beside IOM's),
+# a term (UNHCR's definition of a refugee), US travel loans (the State Department's funds).
+_NAMES_OTHERS = (PERSONAL_HELP_INTENT, "ask_asylum", "ask_key_terms", "ask_travel_loans")
 _ABOUT_IOM_INTENTS = tuple(
-    i for i in (*FACT_INTENTS, NOT_IN_FACTS_INTENT) if i not in (*FOLLOW_UP_INTENTS, "ask_personal_help")
+    i for i in (*FACT_INTENTS, NOT_IN_FACTS_INTENT) if i not in (*FOLLOW_UP_INTENTS, *_NAMES_OTHERS)
 )
 # Intents a named office overrules: the classifier saw no question it could place.
 _OVERRULED_BY_AN_OFFICE = ("nlu_fallback", "greet", "goodbye", "thanks", "bot_challenge", "help")
@@ -136,9 +148,16 @@ def resolve_intent(
     - A bare follow-up classified as a country fragment but naming no country ("et le siège ?")
       is the next most likely fact question, if the classifier gave that one at least the
       fallback threshold; an unknown name ("et le Wakanda ?") stays a country fragment.
+    - A message that names IOM is never answered "I only answer questions about IOM": taken for
+      off-topic, it is not understood instead (the reply offers the nearest topics).
+    - "Who heads IOM in Kenya?", "who is the head of IOM in Kenya?": a question about who leads
+      IOM that names a country, and no leadership office or one followed by "in <country>", is
+      about IOM in that country (its office there), not the Director General.
     """
     ranking = list(ranking)
     if "<" in text and not any(c.isalpha() for c in _MARKUP.sub("", text)):
+        return "nlu_fallback"
+    if intent == "out_of_scope" and _IOM_NAMED.search(text) and not _entity_values(entities, OTHER_ORGANIZATION):
         return "nlu_fallback"
     if (
         intent in _ABOUT_IOM_INTENTS
@@ -146,6 +165,10 @@ def resolve_intent(
         and not _IOM_NAMED.search(text)
     ):
         return "out_of_scope"
+    if intent in LEADERSHIP_INTENTS and country_codes(entities) and (
+        not office_fact(entities) or _office_in_a_country(entities, text)
+    ):
+        return "ask_presence"
     if office_fact(entities) and (
         intent in _OVERRULED_BY_AN_OFFICE
         or (intent == "inform_country" and not _entity_values(entities, "country"))
@@ -161,6 +184,20 @@ def resolve_intent(
             ):
                 return name
     return intent
+
+
+# "<office> in <country>": the words allowed between a named office and the country after it.
+_IN_A_COUNTRY = re.compile(r"^\s*(in|for|at|en|au|aux|à|a|pour|para|de|del)(\s+(the|la|le|les|l'|el))?\s*$", re.I)
+
+
+def _office_in_a_country(entities: Iterable[Dict], text: str) -> bool:
+    """Whether a named office is followed by "in <country>" ("the head of IOM in Kenya")."""
+    offices = [e for e in entities or [] if e.get("entity") == "office" and isinstance(e.get("end"), int)]
+    countries = [e for e in entities or [] if e.get("entity") == "country" and isinstance(e.get("start"), int)]
+    return any(
+        0 <= c["start"] - o["end"] <= 12 and _IN_A_COUNTRY.match(text[o["end"]:c["start"]])
+        for o in offices for c in countries
+    )
 
 
 def suggestion_topic(intent: Optional[str], entities: Iterable[Dict]) -> Optional[str]:
@@ -189,3 +226,53 @@ def suggested_topics(
         if topic and topic not in topics:
             topics.append(topic)
     return topics[:MAX_SUGGESTIONS]
+
+
+def situation(entities: Iterable[Dict]) -> Optional[str]:
+    """The person's situation the message names first (entity `situation`), if any."""
+    found = [e for e in entities or [] if e.get("entity") == SITUATION and e.get("value")]
+    found.sort(key=lambda e: e.get("start") if isinstance(e.get("start"), int) else 0)
+    return found[0]["value"] if found else None
+
+
+def terms(entities: Iterable[Dict]) -> List[str]:
+    """The migration terms named (entity `term`), distinct, in the order of the message: "the
+    difference between X and Y" names two."""
+    found = [e for e in entities or [] if e.get("entity") == TERM and e.get("value")]
+    found.sort(key=lambda e: e.get("start") if isinstance(e.get("start"), int) else 0)
+    values: List[str] = []
+    for entity in found:
+        if entity["value"] not in values:
+            values.append(entity["value"])
+    return values
+
+
+# The writer speaks of themselves or of someone close ("I", "my", "je", "mon", "yo", "mi"...):
+# a message about exploitation written like this is a person's situation, not a question on
+# IOM's work against trafficking.
+_FIRST_PERSON = re.compile(
+    r"\b(i|i'm|im|i've|me|my|myself|we|us|our|je|j|me|m|moi|mon|ma|mes|nous|notre|nos|yo|mi|mis|"
+    r"conmigo|nosotros|nosotras|nuestro|nuestra|nuestros|nuestras)\b",
+    re.IGNORECASE,
+)
+
+
+# Ways of asking that use "me" / "I" without speaking of oneself ("tell me what IOM does",
+# "je voudrais savoir", "¿me puedes decir...?"): set aside before looking for the first person.
+_REQUEST = re.compile(
+    r"\b(tell|give|show|explain|send)\s+me\b|\bi\s*(want|would like|'d like|wonder|wanted)\s*(to\s+)?"
+    r"(know|understand|ask|learn)?\b|"
+    r"\b(dites|dis|expliquez|explique|montrez|donnez)-moi\b|\b(pouvez|pourriez|peux|pourrais)-(vous|tu)\s+m[e']\s*|"
+    r"\bj[e']\s*(voudrais|veux|aimerais|souhaite|me demande)\s*(savoir|comprendre|demander)?\b|"
+    r"\b(dime|d[ií]game|cu[eé]ntame|expl[ií]came|decime|contame)\b|"
+    r"\bme\s+(puedes|puede|podr[ií]as|podr[ií]a|pueden|podr[ií]an)\s+(decir|explicar|contar)\b|"
+    r"\b(quiero|quisiera|me gustar[ií]a)\s+(saber|entender|preguntar)\b",
+    re.IGNORECASE,
+)
+
+
+def speaks_of_self(text: str) -> bool:
+    """Whether the message is written in the first person (I, my, je, mon, yo, mi...), leaving
+    aside polite ways of asking ("tell me", "je voudrais savoir", "dime")."""
+    text = re.sub(r"\bUS\b", " ", (text or "").replace("’", "'"))  # the United States, not "us"
+    return bool(_FIRST_PERSON.search(_REQUEST.sub(" ", text)))

@@ -45,7 +45,7 @@ from rasa.core.channels.channel import UserMessage
 
 import throttle
 from actions.facts import FactsError, FactStore
-from actions.language import SUPPORTED, detect_language, normalise_language
+from actions.language import SUPPORTED, conversation_fallback, detect_language
 from channels.metadata import kept as kept_metadata
 from channels.observed import observed
 from privacy.redact import redact, redact_message
@@ -108,11 +108,31 @@ def safe_payload(text: str) -> str:
     return text.lstrip("/").strip()
 
 
-def reply_language(message: UserMessage) -> str:
+async def conversation_slots(sender_id: Any) -> Dict[str, Any]:
+    """The conversation's `language` and `channel_language` slots, read from the Rasa server's
+    tracker store (empty when there is no conversation yet, or no server, as in unit tests). Only
+    read when the server itself must answer (a notice), never on the normal path."""
+    try:
+        from sanic import Sanic
+
+        store = Sanic.get_app().ctx.agent.tracker_store
+        tracker = await store.retrieve(sender_id)
+    except Exception:  # no app, no agent, a store that fails: the page's language will do
+        return {}
+    if tracker is None:
+        return {}
+    return {name: tracker.get_slot(name) for name in ("language", "channel_language")}
+
+
+def reply_language(message: UserMessage, slots: Optional[Dict[str, Any]] = None) -> str:
+    """The language of a notice: the text's when it tells, else the conversation's, else the
+    page's or platform's (message metadata), as the action server decides for answers."""
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     text = message.text if isinstance(message.text, str) else ""
+    slots = slots or {}
+    fallback = conversation_fallback(slots.get("language"), slots.get("channel_language"), metadata.get("language"))
     # Lingua's light models: the Rasa server stays within its memory budget (actions/language.py).
-    return detect_language(text, normalise_language(metadata.get("language")), light=True)
+    return detect_language(text, fallback, light=True)
 
 
 def channel_text(key: str, lang: Optional[str], **values: Any) -> str:
@@ -129,7 +149,10 @@ def channel_text(key: str, lang: Optional[str], **values: Any) -> str:
 
 
 async def _say(message: UserMessage, key: str, **values: Any) -> None:
-    lang = reply_language(message)
+    # A throttled sender costs no tracker read (the point of throttling); other notices read the
+    # conversation's language for text that cannot tell its own (empty, an emoji, "ok").
+    slots = {} if key == "slow_down" else await conversation_slots(message.sender_id)
+    lang = reply_language(message, slots)
     text = channel_text(key, lang, **values)
     # The web page marks the bubble with its language (channels/socketio.py); others ignore it.
     await message.output_channel.send_text_message(message.sender_id, text, language=lang)

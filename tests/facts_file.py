@@ -39,6 +39,22 @@ def fact_ids() -> List[str]:
     return list(data()["facts"])
 
 
+def situation(situation_id: str) -> Dict[str, Any]:
+    """`situations.<situation_id>`: a person's own situation (text, sources, related...)."""
+    return data()["situations"][situation_id]
+
+
+def term(term_id: str) -> Dict[str, Any]:
+    """One migration term of the key_terms fact: `facts.key_terms.terms.<term_id>`."""
+    return data()["facts"]["key_terms"]["terms"][term_id]
+
+
+def sources(entry: Dict[str, Any], lang: str) -> List[str]:
+    """The sources an answer from `entry` (a fact, a situation, a term) cites in `lang`: its own
+    list in `sources_by_language` where it has one, else `sources` (README, Facts)."""
+    return (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
+
+
 @lru_cache(maxsize=1)
 def states() -> Dict[str, Dict[str, str]]:
     """The rows of facts/states.tsv by ISO code, each a dict of its columns ('' where empty)."""

@@ -59,7 +59,7 @@ def test_french_question_gets_french_answer_topic_and_related_buttons():
 def test_english_question_gets_english_answer():
     messages, slots = run(ActionAnswerFact(), tracker("Where is the headquarters of IOM?", "ask_headquarters"))
     assert "Geneva" in messages[0]["text"] and "Genève" not in messages[0]["text"]
-    assert slots == {"language": "en", "topic": "headquarters", "country": None}
+    assert slots == {"language": "en", "topic": "headquarters", "country": None, "term": None, "situation": None}
     # The message says its language (the web page marks the bubble lang="en").
     assert messages[0]["language"] == "en"
 

@@ -45,11 +45,9 @@ AS_OF = re.compile(r"^(19|20)\d{2}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 URL_PLACEHOLDERS = {"url", "sources"}
 SAMPLE_URL = "https://www.example.org/page"
 
-# careers, data_research and voluntary_return are being rewritten for issue 20 (branch `public`),
-# which follows these rules: until it lands they break them, and strict xfail makes this list go
-# when they pass. careers: "…/careers." in its texts; data_research and voluntary_return cite a
-# home page alone (migrationdataportal.org, www.iom.int).
-AWAITING_ISSUE_20 = {"careers": "glued URL", "data_research": "home page", "voluntary_return": "home page"}
+# Facts that break these rules while another branch rewrites them (strict xfail: the entry must
+# go when they pass). Issue 20's careers, data_research and voluntary_return now follow them.
+AWAITING_ISSUE_20: dict = {}
 
 
 def page_language(url: str) -> str | None:

@@ -27,14 +27,38 @@ CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract.md"
 ORIGINAL = DEFAULT_FACTS_PATH.read_text(encoding="utf-8")
 
 
-def contract_fact_ids():
-    """Fact ids from the shared contract's table (falls back to the schema's list in a clone
-    without ../shared: the schema was written from the contract)."""
-    if CONTRACT.exists():
-        section = CONTRACT.read_text().split("## Fact ids", 1)[1].split("\n## ", 1)[0]
-        return [i for i in re.findall(r"^\| ([a-z0-9_]+) \|", section, flags=re.M) if i != "id"]
+def contract_fact_ids(contract: Path = CONTRACT):
+    """Fact ids from the shared contract's tables: "Fact ids" and "Fact ids to come" (ids asked
+    for by an issue, which join the main table later), so the check holds before and after the
+    move. Falls back to the schema's list in a clone without ../shared: the schema was written
+    from the contract."""
+    if contract.exists():
+        sections = re.split(r"^## ", contract.read_text(), flags=re.M)
+        ids = [
+            i
+            for section in sections if section.startswith("Fact ids")
+            for i in re.findall(r"^\| ([a-z0-9_]+) \|", section, flags=re.M) if i != "id"
+        ]
+        return list(dict.fromkeys(ids))
     schema = json.loads((DEFAULT_FACTS_PATH.parent / "schema.json").read_text())
     return schema["$defs"]["fact_id"]["enum"]
+
+
+def test_the_contract_check_reads_the_fact_ids_to_come_as_well(tmp_path):
+    contract = tmp_path / "contract.md"
+    contract.write_text(
+        "# Contract\n\n## Fact ids (keys)\n| id | covers |\n|---|---|\n| identity | who |\n\n"
+        "## Fact ids to come\nAsked for by an issue.\n| id | covers |\n|---|---|\n"
+        "| contact | how to contact |\n\n## Channels\n| socketio | not a fact |\n"
+    )
+    assert contract_fact_ids(contract) == ["identity", "contact"]
+    # Once the table takes them over, the same list.
+    contract.write_text(
+        "## Fact ids\n| id | covers |\n| identity | who |\n| contact | how |\n\n## Fact ids to come\n"
+    )
+    assert contract_fact_ids(contract) == ["identity", "contact"]
+    if CONTRACT.exists():
+        assert {"report_misconduct", "travel_loans", "contact", "asylum", "key_terms"} <= set(contract_fact_ids())
 
 
 def test_every_contract_fact_is_present_in_the_three_languages_with_source_and_date():
@@ -317,6 +341,90 @@ def test_country_sites_are_shown_by_a_source():
     names (argentina, france, italy.iom.int)."""
     facts = load_facts()
     named_by_the_fact_sheet = {"AR", "FR", "IT"}
+    # fact-sheet-v3 quotes pages of these sites (kenya.iom.int/project/..., mexico.iom.int/es/...).
+    named_by_fact_sheet_v3 = {"BA", "ET", "ID", "KE", "MD", "MX", "TH"}
+    sheet_v3 = CONTRACT.parent / "fact-sheet-v3.md"
     for code, site in facts.data["country_sites"].items():
         host = site.split("//", 1)[1].rstrip("/")
-        assert code in named_by_the_fact_sheet or host in facts.state(code).source_url, (code, site)
+        if code in named_by_fact_sheet_v3 and sheet_v3.exists():
+            assert f"https://{host}/" in sheet_v3.read_text(encoding="utf-8"), (code, site)
+        assert (
+            code in named_by_the_fact_sheet | named_by_fact_sheet_v3
+            or host in facts.state(code).source_url
+        ), (code, site)
+
+
+# --- What the public asks (issue 20): the new facts, the terms and the situations ----------------
+
+# Facts written or grown for the public's practical questions; the others are checked by their
+# own owners' tests.
+PUBLIC_FACTS = (
+    "report_misconduct", "travel_loans", "contact", "asylum", "key_terms", "careers",
+    "data_research", "voluntary_return",
+)
+SHEETS = [CONTRACT.parent / "fact-sheet.md", CONTRACT.parent / "fact-sheet-v3.md"]
+URL = re.compile(r"https?://\S+")
+# A URL with punctuation glued to its end: link detectors take the full stop into the link.
+URL_THEN_PUNCTUATION = re.compile(r"https?://\S*[.,;:!?)\]»\"'](\s|$)")
+
+
+def _public_answers():
+    """(where, language, text, sources) of every answer the public facts, terms and situations give."""
+    facts = load_facts()
+    for fact_id in PUBLIC_FACTS:
+        for part in ("short", "long", "since"):
+            for lang in LANGUAGES:
+                text = facts.text(fact_id, part, lang)
+                if text:
+                    yield f"{fact_id}.{part}", lang, text, facts.sources(fact_id, lang)
+    for term, entry in facts.fact("key_terms")["terms"].items():
+        for lang in LANGUAGES:
+            sources = (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
+            yield f"key_terms.{term}", lang, entry["text"][lang], sources
+    for situation, entry in facts.data["situations"].items():
+        for lang in LANGUAGES:
+            sources = (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
+            yield f"situations.{situation}", lang, entry["text"][lang], sources
+    for key in ("opinion", "office_site", "office_page", "office_any"):
+        for lang in LANGUAGES:
+            yield f"messages.{key}", lang, facts.data["messages"][key][lang], []
+
+
+def test_public_answers_are_in_their_language_with_clean_links_and_pages_in_that_language():
+    other_pages = {"en": ("/fr/", "/es/"), "fr": ("/es/",), "es": ("/fr/",)}
+    for where, lang, text, sources in _public_answers():
+        if len(text.split()) >= 4:
+            assert detect_language(text, light=True) == lang, (where, lang, text)
+        assert not URL_THEN_PUNCTUATION.search(text), (where, lang, text)
+        for url in URL.findall(text) + list(sources):
+            assert not any(part in url for part in other_pages[lang]), (where, lang, url)
+            assert url.rstrip("/") not in ("https://www.iom.int", "https://iom.int"), (where, url)
+
+
+def test_public_answers_cite_only_urls_from_the_fact_sheets():
+    """Never an invented URL: each link of the new answers and their sources is in a fact sheet."""
+    if not all(sheet.exists() for sheet in SHEETS):
+        pytest.skip("no ../shared fact sheets beside the project")
+    def bare(text):  # the sheets write some addresses without scheme or www (iom.int/fr/...)
+        return re.sub(r"https?://(www\.)?", "", text)
+
+    sheets = bare("\n".join(sheet.read_text(encoding="utf-8") for sheet in SHEETS))
+    for where, lang, text, sources in _public_answers():
+        for url in URL.findall(text) + list(sources):
+            assert bare(url) in sheets, (where, lang, url)
+
+
+def test_public_answers_never_state_what_the_fact_sheet_marks_not_found():
+    facts = load_facts()
+    everything = "\n".join(text for _, _, text, _ in _public_answers()).lower()
+    # NOT FOUND in fact-sheet-v3: "reporting is free", an IOM no-fee policy. The no-fee sentence
+    # is the UN's and says so.
+    for claim in ("reporting is free", "iom never charges", "iom never asks", "l'oim ne demande jamais",
+                  "la oim nunca", "free of charge", "gratuitement", "gratuita"):
+        assert claim not in everything, claim
+    for lang, un in (("en", "the UN says"), ("fr", "l'ONU indique"), ("es", "la ONU indica")):
+        assert un in facts.text("careers", "short", lang)
+    # Dates where programmes changed: travel loans after the 2025 halt, with the official page.
+    for lang, month in (("en", "March 2025"), ("fr", "mars 2025"), ("es", "marzo de 2025")):
+        short = facts.text("travel_loans", "short", lang)
+        assert month in short and "https://usrap.iom.int/repayment" in short

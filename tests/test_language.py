@@ -102,3 +102,41 @@ def test_hold_out_sentences_are_answered_in_their_language(lang, other):
     assert len(sentences) >= 300
     right = sum(detect_language(text, other) == lang for text in sentences)
     assert right / len(sentences) >= 0.93, f"{lang}: {right}/{len(sentences)}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["As-tu un bureau à Lima ?", "Peux-tu m'aider ?", "Es-tu sûr ?", "A-t-il un site ?",
+     "Est-ce vrai ?", "Avez-vous un numéro ?", "Sont-ils membres ?"],
+)
+@pytest.mark.parametrize("previous", ["en", "es"])
+@pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
+def test_a_french_inverted_question_is_french(text, previous, light):
+    """'Es-tu', 'a-t-il', 'est-ce': a verb joined to its pronoun is French only, even where the
+    verb ('es', 'a') or the pronoun ('tu') is also a Spanish or English word."""
+    assert detect_language(text, previous, light=light) == "fr"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("where is the office?", "en"),
+        ("jobs here?", "en"),
+        ("dónde queda la oficina", "es"),
+        ("busco trabajo", "es"),
+        ("où est le bureau", "fr"),
+        ("je cherche un stage", "fr"),
+        ("IOM jobs?", "en"),
+        ("OIM empleos ?", "es"),
+    ],
+)
+def test_a_new_conversation_follows_the_text_not_a_default(text, expected):
+    """No conversation or page language yet: the text is the only evidence (Lingua's clear lead,
+    acronyms such as IOM set aside), so a short English or Spanish question is not answered in
+    French."""
+    assert detect_language(text, None) == expected
+
+
+@pytest.mark.parametrize("text", ["OIM", "IOM ?", "HQ", "12345", "👍", ""])
+def test_a_new_conversation_with_nothing_to_tell_is_in_french(text):
+    assert detect_language(text, None) == "fr"
