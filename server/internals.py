@@ -100,21 +100,33 @@ def _only_inherited(target: str) -> Optional[str]:
 
 
 class Expectation:
+    """What must hold of a target; `names` are the parameters, slots, attributes or fragments."""
+
+    def __init__(self, *names: str) -> None:
+        self.names: Tuple[str, ...] = names
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self.names!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.names == self.names  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.names))
+
     def problem(self, target: str) -> Optional[str]:
         raise NotImplementedError
 
     def describe(self) -> str:
         raise NotImplementedError
 
+    def _lost(self, found: Iterable[str]) -> List[str]:
+        found = set(found)
+        return [name for name in self.names if name not in found]
 
-@dataclass(frozen=True)
+
 class Params(Expectation):
     """A function or method taking exactly these parameters, in this order."""
-
-    names: Tuple[str, ...]
-
-    def __init__(self, *names: str) -> None:
-        object.__setattr__(self, "names", names)
 
     def problem(self, target: str) -> Optional[str]:
         return missing(target, self.names) or _only_inherited(target)
@@ -123,7 +135,6 @@ class Params(Expectation):
         return f"takes ({', '.join(self.names)})"
 
 
-@dataclass(frozen=True)
 class Present(Expectation):
     def problem(self, target: str) -> Optional[str]:
         return missing(target) or _only_inherited(target)
@@ -132,76 +143,50 @@ class Present(Expectation):
         return "exists"
 
 
-@dataclass(frozen=True)
 class Slots(Expectation):
     """A class whose `__slots__` (its own or its bases') hold these names."""
 
-    names: Tuple[str, ...]
-
-    def __init__(self, *names: str) -> None:
-        object.__setattr__(self, "names", names)
-
     def problem(self, target: str) -> Optional[str]:
         cls = _resolve(target)
-        slots = {slot for klass in cls.__mro__ for slot in getattr(klass, "__slots__", ())}
-        lost = [name for name in self.names if name not in slots]
+        lost = self._lost(slot for klass in cls.__mro__ for slot in getattr(klass, "__slots__", ()))
         return f"{target}: no slot {', '.join(lost)}" if lost else None
 
     def describe(self) -> str:
         return f"has the slots {', '.join(self.names)}"
 
 
-@dataclass(frozen=True)
 class Assigns(Expectation):
     """A function (usually `__init__`) that sets these attributes of `self`."""
 
-    names: Tuple[str, ...]
-
-    def __init__(self, *names: str) -> None:
-        object.__setattr__(self, "names", names)
-
     def problem(self, target: str) -> Optional[str]:
         tree = ast.parse(_source(_resolve(target)))
-        assigned = {
+        lost = self._lost(
             node.attr for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
             and isinstance(node.value, ast.Name) and node.value.id == "self"
-        }
-        lost = [name for name in self.names if name not in assigned]
+        )
         return f"{target}: no longer sets self.{', self.'.join(lost)}" if lost else None
 
     def describe(self) -> str:
         return f"sets self.{', self.'.join(self.names)}"
 
 
-@dataclass(frozen=True)
 class Calls(Expectation):
     """A function's (or module's) source that still contains these fragments: an overridden
     private method is still called from there, a marker is still read."""
 
-    fragments: Tuple[str, ...]
-
-    def __init__(self, *fragments: str) -> None:
-        object.__setattr__(self, "fragments", fragments)
-
     def problem(self, target: str) -> Optional[str]:
         source = _source(_resolve(target))
-        lost = [fragment for fragment in self.fragments if fragment not in source]
+        lost = [fragment for fragment in self.names if fragment not in source]
         return f"{target}: its code no longer contains {', '.join(map(repr, lost))}" if lost else None
 
     def describe(self) -> str:
-        return f"contains {', '.join(map(repr, self.fragments))}"
+        return f"contains {', '.join(map(repr, self.names))}"
 
 
-@dataclass(frozen=True)
 class ModuleAssigns(Expectation):
     """A module whose file assigns these names at its top level, read without importing it (for a
     module the project stands in for: importing it would cost what the stand-in saves)."""
-
-    names: Tuple[str, ...]
-
-    def __init__(self, *names: str) -> None:
-        object.__setattr__(self, "names", names)
 
     def problem(self, target: str) -> Optional[str]:
         top, *rest = target.split(".")
@@ -212,26 +197,19 @@ class ModuleAssigns(Expectation):
         if not path.exists():
             return f"{target}: no file {path.name} in {path.parent}"
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        assigned = {
+        lost = self._lost(
             name.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
             for name in (node.targets if isinstance(node, ast.Assign) else [node.target])
             if isinstance(name, ast.Name)
-        }
-        lost = [name for name in self.names if name not in assigned]
+        )
         return f"{target}: no longer assigns {', '.join(lost)}" if lost else None
 
     def describe(self) -> str:
         return f"assigns {', '.join(self.names)}"
 
 
-@dataclass(frozen=True)
 class Columns(Expectation):
     """An SQLAlchemy model whose table has exactly these columns, in this order."""
-
-    names: Tuple[str, ...]
-
-    def __init__(self, *names: str) -> None:
-        object.__setattr__(self, "names", names)
 
     def problem(self, target: str) -> Optional[str]:
         found = tuple(column.name for column in _resolve(target).__table__.columns)
