@@ -77,7 +77,7 @@ def main() -> int:
         stack.extra_rasa_args = ["--cors", f"{web_port_origin}:{page_port}"]
         stack.start_rasa()
         page_process = subprocess.Popen(
-            [str(BIN / "python"), str(ROOT / "scripts" / "web_server.py"), "--port",
+            [str(BIN / "python"), str(ROOT / "web" / "server.py"), "--port",
              str(page_port), "--rasa-port", str(stack.rasa_port)],
             cwd=ROOT, stdout=open(workdir / "web.log", "ab"), stderr=subprocess.STDOUT,
             env={**os.environ, "WEB_QUIET": "1"})

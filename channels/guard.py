@@ -22,8 +22,10 @@ gets a reply even when the back end fails:
   metadata is replaced by [email], [phone], [number] before Rasa sees the message;
 - message metadata is cut down to what the assistant uses (channels/metadata.py: `language`,
   `message_id`, 256 bytes at most), since it is stored with every message;
-- a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/) is neither processed nor
-  stored: told messages.slow_down once per window, then nothing (the REST channel answers 429);
+- a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/), or a message from a client
+  address over the per-address limits (REST and socket.io: messages, new conversations), is
+  neither processed nor stored: told messages.slow_down once, then nothing (the REST channel
+  answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300), so a hung action server costs the user seconds, not minutes.
 """
@@ -44,13 +46,12 @@ import throttle
 from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, detect_language, normalise_language
 from channels.metadata import kept as kept_metadata
-from privacy.redact import redact, redact_message
-from server.settings import env_number
+from privacy.redact import redact_message
+from server import channel_check
+from server.settings import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
-
-MAX_MESSAGE_CHARS: int = env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
 
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()
@@ -63,6 +64,7 @@ _LAST_RESORT = {
 }
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+Guarded = Callable[..., Awaitable[Any]]
 
 # What a button payload looks like: /intent or /intent{"entity":"plain value"}.
 _PAYLOAD = re.compile(r"^/([a-z][a-z0-9_]{0,63})(\{.{0,500}\})?$", re.DOTALL)
@@ -160,11 +162,23 @@ class _ReplyWatch:
             del self.channel.send_response
 
 
-def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
-    async def handle(message: UserMessage) -> Optional[Any]:
-        refusal = await throttle.refusal(message)
+def guarded(on_new_message: OnNewMessage) -> Guarded:
+    """The gate around the callback Rasa gives a channel's blueprint. Call it from `blueprint()`:
+    the start-up refuses a channel whose blueprint does not (server/channel_check.py).
+
+    The returned `handle(message, address=None, say_refusal=True)` takes the client `address`
+    from channels that have one (REST, socket.io: channels/client_address.py) for the
+    per-address limits; `say_refusal=False` when the channel answers a refusal itself (REST's
+    429), so that refusing costs no language detection."""
+    channel_check.guarded(on_new_message)
+
+    async def handle(message: UserMessage, address: Optional[str] = None,
+                     say_refusal: bool = True) -> Optional[Any]:
+        # Hook for a "throttled" counter: `refusal.reason` is "sender", "address" or
+        # "conversations".
+        refusal = await throttle.refusal(message, address)
         if refusal is not None:
-            if refusal.first:
+            if refusal.first and say_refusal:
                 message.text = message.text[:500] if isinstance(message.text, str) else ""
                 await _say(message, "slow_down", seconds=math.ceil(refusal.retry_after))
             return refusal
@@ -192,19 +206,20 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("Handling a message of sender %r failed", redact(message.sender_id))
+            # No sender id and no text in the log (README, "Privacy").
+            logger.exception("Handling a %s message failed", message.input_channel)
         finally:
             watch.close()
         if watch.sent == 0:
             # The usual cause: the action server is down, failing or too slow (Rasa logged it).
             logger.warning(
-                "No reply for sender %r (action server down or failing?): sent messages.unavailable",
-                redact(message.sender_id),  # REST senders are whatever the client chose
+                "No reply to a %s message (action server down or failing?): sent "
+                "messages.unavailable", message.input_channel,
             )
             try:
                 await _say(message, "unavailable")
             except Exception:
-                logger.exception("Could not even send messages.unavailable to %r", redact(message.sender_id))
+                logger.exception("Could not even send messages.unavailable (%s)", message.input_channel)
         return result
 
     return handle

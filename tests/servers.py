@@ -9,6 +9,7 @@ the endpoints file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -75,7 +76,7 @@ class Stack:
     def __init__(
         self,
         workdir: Path,
-        credentials: str = "rest:\n",
+        credentials: str = "channels.rest.GuardedRestInput:\n",
         env: Optional[Dict[str, str]] = None,
         endpoints: Optional[str] = None,
         facts_file: Optional[Path] = None,
@@ -92,9 +93,13 @@ class Stack:
         self.endpoints = endpoints
         self.extra_rasa_args = extra_rasa_args or []
         self.extra_actions_args = extra_actions_args or []
-        # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
+        # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it. The per-address
+        # limits (throttle/) are off unless a test sets them: a test module talks as dozens of
+        # people from one address (127.0.0.1). The action server's secret is this stack's own.
         self.env = {
-            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", **(env or {})
+            **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+            "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
+            "IOM_ACTION_TOKEN": secrets.token_urlsafe(32), **(env or {})
         }
         if facts_file:
             self.env["IOM_FACTS_FILE"] = str(facts_file)
@@ -186,6 +191,12 @@ class Stack:
 
     def slot(self, sender: str, name: str) -> Any:
         return self.tracker(sender)["slots"].get(name)
+
+
+def web_conversation_id(session_secret: str) -> str:
+    """Where the web chat keeps a session's conversation: `web-` and 32 hex digits of the SHA-256
+    of "web\n" + the secret the server confirmed (README, "Privacy"), written out here."""
+    return "web-" + hashlib.sha256(f"web\n{session_secret}".encode()).hexdigest()[:32]
 
 
 def texts(replies: List[Dict]) -> str:

@@ -59,8 +59,9 @@ def own_values():
 
 def test_installed_rasa_passes_the_check():
     assert server.check(server.PATCHES) == []
-    # Every replacement declares what it replaces; the action timeout is always there.
-    assert len(server.replaced_attributes(server.PATCHES)) == 9
+    # Every replacement declares what it replaces; the action timeout and Rasa's configure_app
+    # (server/hardening.py) are always there.
+    assert len(server.replaced_attributes(server.PATCHES)) == 10
 
 
 def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):

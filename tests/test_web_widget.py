@@ -44,7 +44,7 @@ def web_credentials() -> str:
     assert any(n.endswith("socketio.SocketIOInput") for n in keep), (
         "credentials.yml must configure channels.socketio.SocketIOInput"
     )
-    return yaml.safe_dump(keep) if keep else "rest:\n"
+    return yaml.safe_dump(keep)
 
 
 class PageServer:
@@ -52,7 +52,7 @@ class PageServer:
         self.port = port
         self.log = workdir / f"{name}.log"
         self.process = subprocess.Popen(
-            [str(BIN / "python"), str(ROOT / "scripts" / "web_server.py"),
+            [str(BIN / "python"), str(ROOT / "web" / "server.py"),
              "--port", str(port), "--rasa-port", str(rasa_port)],
             cwd=ROOT, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
             env={**os.environ, "WEB_QUIET": "1"},
