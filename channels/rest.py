@@ -23,6 +23,7 @@ them as in Rasa. Registered in credentials.yml as `channels.rest.GuardedRestInpu
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -100,6 +101,27 @@ _TOO_MANY = {
 }
 
 
+# A client address over its limits is answered after a pause (at most this many seconds, and
+# never more than the window's rest), so that a flood from one address, which waits for each
+# answer, slows down by itself instead of keeping the server busy with refusals; at most
+# MAX_HELD refusals wait at once (beyond, the answer goes at once). A sender over its own limit
+# is answered at once.
+REFUSAL_PAUSE = 1.0
+MAX_HELD = 256
+_held = 0
+
+
+async def pause_before_refusing(refusal: "throttle.Refusal") -> None:
+    global _held
+    if refusal.reason == "sender" or _held >= MAX_HELD:
+        return
+    _held += 1
+    try:
+        await asyncio.sleep(min(REFUSAL_PAUSE, refusal.retry_after))
+    finally:
+        _held -= 1
+
+
 def too_many(refusal: "throttle.Refusal") -> HTTPResponse:
     """429 for a message over a limit (throttle/): JSON error and Retry-After."""
     limit = refusal.limit or throttle.configured().sender
@@ -159,7 +181,8 @@ class GuardedRestInput(RestInput):
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
                 address=address, say_refusal=False,  # answered below: 429
             )
-            if isinstance(result, throttle.Refusal):  # over the per-sender limit: not processed
+            if isinstance(result, throttle.Refusal):  # over a limit: not processed
+                await pause_before_refusing(result)
                 return too_many(result)
             return response.json(collector.messages)
 
