@@ -9,8 +9,9 @@ gets a reply even when the back end fails:
 - nothing left -> messages.empty; more than IOM_MAX_MESSAGE_CHARS characters (default 1000)
   -> messages.too_long; neither reaches NLU, so a 100 KB message costs nothing;
 - a typed "/intent{...}" is only let through as a button payload when it looks like one (known
-  shape, plain entity values); anything else loses its leading slash and is read as text, so a
-  user cannot inject entity values (for instance markup) into the answers;
+  shape, an intent and entities of domain.yml, plain entity values); anything else loses its
+  leading slash and is read as text, so a user cannot inject entity values (for instance markup)
+  into the answers, nor have Rasa quote unknown names into its log;
 - every turn must produce a reply. Rasa 3.6 swallows a failing custom action (the action server
   down, erroring or too slow: `MessageProcessor._run_action` logs "Encountered an exception while
   running action" and carries on without the action's events), so the bot would say nothing. The
@@ -33,12 +34,16 @@ gets a reply even when the back end fails:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
 import re
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, Optional
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+
+import yaml
 
 from rasa.core.channels.channel import UserMessage
 
@@ -66,6 +71,7 @@ _LAST_RESORT = {
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 Guarded = Callable[..., Awaitable[Any]]
 
+DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 # What a button payload looks like: /intent or /intent{"entity":"plain value"}.
 _PAYLOAD = re.compile(r"^/([a-z][a-z0-9_]{0,63})(\{.{0,500}\})?$", re.DOTALL)
 _PLAIN_VALUE = re.compile(r"^[\w .'\-]{1,64}$")
@@ -84,12 +90,30 @@ def clean_text(text: Any) -> str:
     ).strip()
 
 
+@functools.lru_cache(maxsize=1)
+def _domain_names() -> Tuple[frozenset, frozenset]:
+    """The intents and entities of domain.yml (what the model was trained with): a payload with
+    other names is read as text. Rasa would warn about unknown names, quoting them (user text)
+    into its log at the default level."""
+    try:
+        with open(DOMAIN_FILE, encoding="utf-8") as file:
+            domain = yaml.safe_load(file) or {}
+    except (OSError, yaml.YAMLError):
+        logger.exception("Cannot read %s: payloads are read as text", DOMAIN_FILE)
+        return frozenset(), frozenset()
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []]
+    entities = [e if isinstance(e, str) else next(iter(e)) for e in domain.get("entities") or []]
+    return frozenset(intents), frozenset(entities)
+
+
 def safe_payload(text: str) -> str:
-    """`text` if it is a well-formed button payload or plain text, else the text without its '/'."""
+    """`text` if it is a well-formed button payload (an intent and entities of the domain, plain
+    values) or plain text, else the text without its '/'."""
     if not text.startswith("/"):
         return text
     match = _PAYLOAD.match(text)
-    if match and match.group(1) not in _RESERVED_INTENTS:
+    intents, known_entities = _domain_names()
+    if match and match.group(1) not in _RESERVED_INTENTS and match.group(1) in intents:
         entities = match.group(2)
         if entities is None:
             return text
@@ -98,7 +122,8 @@ def safe_payload(text: str) -> str:
         except ValueError:
             values = None
         if isinstance(values, dict) and all(
-            isinstance(k, str) and _PLAIN_VALUE.match(k) and isinstance(v, str) and _PLAIN_VALUE.match(v)
+            isinstance(k, str) and k in known_entities
+            and isinstance(v, str) and _PLAIN_VALUE.match(v)
             for k, v in values.items()
         ):
             return text

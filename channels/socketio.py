@@ -23,7 +23,8 @@ channel). What it changes compared with `rasa.core.channels.socketio.SocketIOInp
 - The client's address (channels/client_address.py, read when the socket connects) goes with each
   message to the guard, for the per-address limits (throttle/): a client that opens a new session
   before each message is limited like one that picks a new REST sender id.
-- A polling request with more packets than Engine.IO decodes (16) gets a 400, not a traceback.
+- A polling request with more packets than Engine.IO decodes (16) gets a 400, not a traceback
+  in the log.
 - Metadata is always a dict (the widget sends the page language as `customData`), text a string,
   and every message goes through `channels.guard.guarded`.
 """
@@ -111,20 +112,25 @@ async def _maybe_await(result: Any) -> None:
 
 
 def _bad_payload_is_400(handle_request: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """Engine.IO's request handler, with a 400 for a payload it cannot decode.
+    """Engine.IO's request handler, with a 400 for a polling POST of more packets than it decodes.
 
-    python-engineio (4.x) raises ValueError("Too many packets in payload") from
-    `AsyncSocket.handle_post_request` for a polling POST of more than 16 packets and lets it
-    reach Sanic, which answers 500 and logs a traceback. Reach-in: relies on the Sanic driver
-    routing to `eio.handle_request` as looked up when the blueprint is registered."""
+    python-engineio (4.x) decodes at most `Payload.max_decode_packets` (16) packets, separated by
+    the record separator \x1e (Engine.IO 4), per polling POST; more raise ValueError inside
+    `AsyncServer.handle_request`, which logs it with a traceback ("post request handler error")
+    and answers 200. Refused here before Engine.IO sees it. Reach-in: Engine.IO's payload format
+    and limit, and the Sanic driver routing to `eio.handle_request` as looked up when the
+    blueprint is registered (its first argument is the Sanic request)."""
+    from engineio.payload import Payload
 
     @functools.wraps(handle_request)
-    async def handle(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return await handle_request(*args, **kwargs)
-        except ValueError:
-            logger.info("Refused a socket.io request whose payload could not be decoded (400)")
-            return response.json({"error": "malformed or oversized socket.io payload"}, status=400)
+    async def handle(request: Request, *args: Any, **kwargs: Any) -> Any:
+        body = request.body or b""
+        if request.method == "POST" and body.count(b"\x1e") >= Payload.max_decode_packets:
+            logger.info("Refused a socket.io polling request of more than %d packets (400)",
+                        Payload.max_decode_packets)
+            return response.json({"error": "too many socket.io packets in one request"},
+                                 status=400)
+        return await handle_request(request, *args, **kwargs)
 
     return handle
 
