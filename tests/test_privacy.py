@@ -16,13 +16,13 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 import socketio
 import yaml
 
-from tests.servers import BIN, ROOT, Stack, free_port
+from tests.servers import BIN, ROOT, Stack, free_port, web_conversation_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -66,14 +66,18 @@ def web_credentials() -> str:
     return yaml.safe_dump(keep)
 
 
-async def _socketio_conversation(url: str, origin: str, session_id: str, messages: List[str]) -> List[Dict]:
+async def _socketio_conversation(url: str, origin: str, messages: List[str]) -> Tuple[str, List[Dict]]:
+    """A web chat conversation; (the session's secret, the replies)."""
     client = socketio.AsyncClient()
     replies: List[Dict] = []
     confirmed = asyncio.Event()
     arrived = asyncio.Event()
 
+    secrets: List[str] = []
+
     @client.on("session_confirm")
-    async def on_confirm(_data):
+    async def on_confirm(secret):
+        secrets.append(secret)
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -86,8 +90,9 @@ async def _socketio_conversation(url: str, origin: str, session_id: str, message
     await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
                          transports=["polling"])
     try:
-        await client.emit("session_request", {"session_id": session_id})
+        await client.emit("session_request", {"session_id": None})
         await asyncio.wait_for(confirmed.wait(), 30)
+        session_id = secrets[0]
         for message in messages:
             arrived.clear()
             await client.emit("user_uttered", {
@@ -98,7 +103,7 @@ async def _socketio_conversation(url: str, origin: str, session_id: str, message
             await asyncio.sleep(0.5)  # the rest of this turn's messages
     finally:
         await client.disconnect()
-    return replies
+    return session_id, replies
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +121,13 @@ def run(tmp_path_factory):
                                                    "contact": {"phone": "0470 55 66 77"}})
             for text in REST_MESSAGES
         ]
-        socket_replies = asyncio.run(
-            _socketio_conversation(stack.url, origin, "privacysession01", SOCKET_MESSAGES)
+        secret, socket_replies = asyncio.run(
+            _socketio_conversation(stack.url, origin, SOCKET_MESSAGES)
         )
     finally:
         stack.stop()
+    # Where the web chat's conversation is kept (README, "Privacy").
+    stack.web_sender = web_conversation_id(secret)
     return workdir, stack, rest_replies, socket_replies
 
 
@@ -136,19 +143,19 @@ def test_every_message_was_answered(run):
 
 
 def test_tracker_store_holds_the_redacted_messages_and_no_personal_data(run):
-    workdir, _, _, _ = run
+    workdir, stack, _, _ = run
     rows = _rows(workdir / "tracker.db")
     stored = "\n".join(data for _, _, data in rows)
     user_texts = {
         sender: [json.loads(data)["text"] for s, kind, data in rows if kind == "user" and s == sender]
-        for sender in ("rest-user", "privacysession01")
+        for sender in ("rest-user", stack.web_sender)
     }
     # The messages arrived, redacted, through both channels...
     assert len(user_texts["rest-user"]) == len(REST_MESSAGES)
-    assert len(user_texts["privacysession01"]) == len(SOCKET_MESSAGES)
+    assert len(user_texts[stack.web_sender]) == len(SOCKET_MESSAGES)
     assert user_texts["rest-user"][0] == "Bonjour, mon numéro est [phone], rappelez-moi"
     assert user_texts["rest-user"][4] == "IBAN [number] carte [number]"
-    assert user_texts["privacysession01"][0] == "Bonjour, je suis à Dakar, [phone]"
+    assert user_texts[stack.web_sender][0] == "Bonjour, je suis à Dakar, [phone]"
     assert user_texts["rest-user"][5] == KEPT[0]
     # ...with only the metadata the assistant uses kept (channels/metadata.py: the e-mail address
     # and phone number sent as metadata are not stored at all)...
