@@ -257,6 +257,54 @@ def test_too_many_socketio_packets_get_a_400(stack):
     assert status == 400
 
 
+# --- 2. personal data of the attack, not stored ------------------------------------------------------
+
+ISSUE_FORMS = {
+    "my name is Zorbelle Diop": "Zorbelle",
+    "je m'appelle Zorbine Ndiaye": "Zorbine",
+    "me llamo Zorbeida Pérez": "Zorbeida",
+    "I live at 12 Zorbing Street": "Zorbing",
+    "j'habite au 7 rue des Zorbes, 69002 Lyon": "Zorbes",
+    "vivo en la Calle Zorbas 15": "Zorbas",
+    "born on 12 March 1990": "12 March 1990",
+    "né le 4 avril 1995": "4 avril 1995",
+    "nací el 5 de mayo de 2004": "5 de mayo",
+    "write to zorbmail at gmail.com": "zorbmail",
+    "phone 0 6 1 2 3 4 5 6 7 8": "0 6 1 2 3 4 5 6 7 8",
+    "tel 06,12,34,56,78": "06,12,34,56,78",
+    "tel 06_12_34_56_78": "06_12_34_56_78",
+    "tel 0 612 345 678": "0 612 345 678",
+    "IBAN fr76 3000 6000 0112 3456 7890 189": "fr76",
+}
+
+
+def test_personal_data_of_the_attack_is_not_stored(stack):
+    # One sender each (5 messages per sender here), from addresses of their own through the
+    # trusted proxy (20 new conversations per address here).
+    for n, text in enumerate(ISSUE_FORMS):
+        status, body = http("POST", stack.url + "/webhooks/rest/webhook",
+                            {"sender": f"zorb-pd-{n}-{uuid.uuid4().hex[:6]}", "message": text,
+                             "metadata": {"message_id": "Zorbaline Diop", "language": "en"}},
+                            headers={"X-Forwarded-For": f"198.51.100.{n + 1}"})
+        assert status == 200 and json.loads(body), (status, body[:300])
+
+    async def by_socket() -> str:
+        browser = Browser(stack.url)
+        secret = await browser.open(None)
+        for text in list(ISSUE_FORMS)[:5]:
+            await browser.say(text)
+        await browser.client.disconnect()
+        return secret
+
+    asyncio.run(by_socket())
+    with sqlite3.connect(stack.tracker_db) as connection:
+        stored = "\n".join(row[0] for row in connection.execute("SELECT data FROM events"))
+    leaks = [form for form in [*ISSUE_FORMS.values(), "Zorbaline"] if form in stored]
+    assert leaks == []
+    # The messages themselves arrived (redacted): "my name is [name]"...
+    assert "my name is [name]" in stored and "[birthdate]" in stored and "[address]" in stored
+
+
 # --- 1. the limits, as probes for the logs -------------------------------------------------------
 
 def test_limits_probes(stack):
