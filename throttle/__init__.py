@@ -7,7 +7,7 @@ Over a limit the message is neither processed nor stored; the guard tells the us
 - per sender and channel, every channel: IOM_RATE_LIMIT messages (default 40/30s);
 - per client address, for the channels that have one (REST and socket.io; not Telegram and
   WhatsApp, whose calls come from a few addresses of the platforms for all their users):
-  IOM_ADDRESS_RATE_LIMIT messages (default 150/30s) and IOM_NEW_CONVERSATION_LIMIT new
+  IOM_ADDRESS_RATE_LIMIT messages (default 50/10s) and IOM_NEW_CONVERSATION_LIMIT new
   conversations (default 30/10m). A conversation is new for an address when its sender id has
   not sent a message from that address within the last window: so a client that picks a new
   sender id for every message (or a new socket.io session) gets at most that many through, and
@@ -47,7 +47,7 @@ __all__ = ["Decision", "Limit", "Limits", "Refusal", "configured", "refusal", "D
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = "40/30s"
-DEFAULT_ADDRESS_LIMIT = "150/30s"
+DEFAULT_ADDRESS_LIMIT = "50/10s"
 DEFAULT_CONVERSATION_LIMIT = "30/10m"
 Refusal = Decision  # what `refusal` returns for a refused message
 
