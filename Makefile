@@ -108,8 +108,10 @@ lock:
 	  /tmp/iom-lock-venv/bin/pip freeze | grep -v '^pip==\|^setuptools==\|^wheel==' \
 	  | grep -v -i -E '^($(subst $(space),|,$(NOT_INSTALLED)))=='; } > requirements.lock
 
+# Validates facts/facts.yml and facts/states.tsv, then lists the facts whose as_of is older than
+# FACTS_MAX_AGE_MONTHS (default 12) as "to re-check" (advice, not a failure): actions/check_facts.py.
 check-facts: install
-	$(BIN)/python -c 'from actions.facts import load_facts; f = load_facts(); print(f"facts/facts.yml is valid: {len(f.fact_ids)} facts"); print(f"facts/states.tsv is valid: {len(f.states.members)} Member States, {len(f.states.observers)} Observer States")'
+	$(BIN)/python -m actions.check_facts
 
 # Scaling out (README, "Scaling out"): PostgreSQL + Redis on 127.0.0.1, started if down.
 services:

@@ -52,7 +52,8 @@ def conversation_language(tracker: Tracker) -> str:
 def _send(
     dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply, lang: str
 ) -> List[Dict[Text, Any]]:
-    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+    # `language` becomes the bot message's metadata: the web page marks each bubble's language.
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None, language=lang)
     events: List[Dict[Text, Any]] = [SlotSet("language", lang)]
     given = channel_language(tracker)
     if given and given != tracker.get_slot("channel_language"):

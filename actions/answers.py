@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
+from actions.fact_dates import as_of_text
 from actions.facts import Facts
 from actions.membership import (
     source_text,
@@ -61,18 +62,15 @@ def topic_buttons(facts: Facts, fact_ids: Iterable[str], lang: str) -> List[Dict
     return [{"title": facts.text(fid, "title", lang), "payload": payload_for(fid)} for fid in fact_ids]
 
 
-# How each language writes "Source: <url>" under an answer (French puts a space before the colon).
-SOURCE_LABELS = {"fr": "Source :", "en": "Source:", "es": "Fuente:"}
-
-
-
-def _with_source(text: str, sources: List[str], lang: str) -> str:
-    return f"{text}\n\n{SOURCE_LABELS.get(lang, 'Source:')} {sources[0]}"
+def _with_source(facts: Facts, text: str, sources: List[str], as_of: str, lang: str) -> str:
+    """An answer's text, then its first source (in the reader's language) and its date."""
+    source = facts.message("answer_source", lang, url=sources[0], as_of=as_of_text(as_of, lang))
+    return f"{text}\n\n{source}"
 
 
 def fact_reply(facts: Facts, fact_id: str, lang: str, part: str = "short") -> Reply:
     fact = facts.fact(fact_id)
-    text = _with_source(facts.text(fact_id, part, lang), facts.sources(fact_id, lang), lang)
+    text = _with_source(facts, facts.text(fact_id, part, lang), facts.sources(fact_id, lang), fact["as_of"], lang)
     return Reply(text, topic_buttons(facts, fact["related"], lang), topic=fact_id)
 
 
@@ -131,7 +129,8 @@ def follow_up_reply(
         text = source_text(facts, country, lang) if intent == "ask_source" else since_text(facts, country, lang)
         return Reply(text, buttons, topic=topic, country=country)
     if intent == "ask_source":
-        text = facts.message("source", lang, sources=", ".join(facts.sources(topic, lang)), as_of=fact["as_of"])
+        sources = "\n".join(facts.sources(topic, lang))
+        text = facts.message("source", lang, sources=sources, as_of=as_of_text(fact["as_of"], lang))
         return Reply(text, buttons, topic=topic)
     # ask_since_when
     since = facts.text(topic, "since", lang)

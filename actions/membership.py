@@ -3,12 +3,12 @@ when, on what source, and where IOM is for that country (facts/states.tsv and th
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
 
+from actions.fact_dates import as_of_text
 from actions.facts import Facts, State
 from components.countries import fold, is_country_code, is_un_state
 
@@ -24,36 +24,56 @@ def country_name(code: str, lang: str, facts: Optional[Facts] = None) -> Optiona
     return (facts and facts.country_name(code, lang)) or Locale(lang).territories.get(code)
 
 
-def _date(as_of: str, lang: str) -> str:
-    """'2024-08' -> 'August 2024' / 'août 2024' / 'agosto de 2024'; a bare year stays as it is."""
-    parts = [int(p) for p in as_of.split("-")]
-    if len(parts) == 1:
-        return as_of
-    if len(parts) == 2:
-        return format_skeleton("yMMMM", date(parts[0], parts[1], 1), locale=lang)
-    return format_date(date(*parts), "long", locale=lang)
-
-
 def _counts(facts: Facts, lang: str) -> Dict[str, object]:
     settings = facts.states_list
     return {
         "members": settings["members"], "observers": settings["observers"],
-        "as_of": _date(settings["as_of"], lang), "url": settings["official_list"],
+        "as_of": as_of_text(settings["as_of"], lang), "url": settings["official_list"],
     }
 
 
-def _row_source(facts: Facts, row: State, lang: str) -> str:
-    """The source of one state's row (or of its note), with the page's date or "no date"."""
+def site_of(url: str) -> str:
+    """The site a URL is on, as people know it: 'https://www.tass.com/x' -> 'tass.com'."""
+    host = (urlsplit(url).hostname or url).lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def source_kind(facts: Facts, url: str, evidence: str) -> str:
+    """What a state's source is: iom (a page of IOM's own sites), government_or_un, news,
+    encyclopedia, or copy (an IOM document on another site: `evidence` iom, but not IOM's site)."""
+    if evidence in ("news", "government_or_un", "encyclopedia"):
+        return evidence
+    site = site_of(url)
+    own_sites = facts.states_list.get("iom_sites", [])
+    if site == "iom.int" or site.endswith(".iom.int") or site in own_sites:
+        return "iom"
+    return "copy"
+
+
+def source_line(facts: Facts, url: str, evidence: str, as_of: Optional[str], lang: str) -> str:
+    """One source of the states list, said for what it is, with its date: "Source: an IOM page,
+    August 2024: <url>", "Reported by tass.com, April 2021: <url>"."""
+    date = as_of_text(as_of, lang) if as_of else facts.message("source_undated", lang)
+    kind = source_kind(facts, url, evidence)
+    return facts.message(f"state_source_{kind}", lang, url=url, date=date, site=site_of(url))
+
+
+def _row_sources(facts: Facts, row: State) -> List[Tuple[str, Optional[str]]]:
+    """The pages behind a state's answer, with their dates: its note's sources if it has one
+    (France, Russia), else its row's."""
     note = facts.country_note(row.code)
-    sources, as_of = (note["sources"], note.get("as_of")) if note else ([row.source_url], row.as_of)
-    url = ", ".join(sources)
-    if as_of:
-        text = facts.message("state_source", lang, url=url, as_of=_date(as_of, lang))
-    else:
-        text = facts.message("state_source_undated", lang, url=url)
-    if row.evidence == "encyclopedia" and not note:
-        text += " " + facts.message("encyclopedia_note", lang, url=facts.states_list["official_list"])
-    return text
+    if note:
+        return [(url, note.get("as_of")) for url in note["sources"]]
+    return [(row.source_url, row.as_of)]
+
+
+def _row_source(facts: Facts, row: State, lang: str) -> str:
+    """The source of one state's answer said for what it is, with its date, then the official list."""
+    lines = [source_line(facts, url, row.evidence, as_of, lang) for url, as_of in _row_sources(facts, row)]
+    if row.evidence == "encyclopedia" and not facts.country_note(row.code):
+        lines.append(facts.message("encyclopedia_note", lang))
+    lines.append(facts.message("official_list", lang, url=facts.states_list["official_list"]))
+    return "\n".join(lines)
 
 
 def _status_text(facts: Facts, code: str, lang: str) -> str:
@@ -68,12 +88,16 @@ def _status_text(facts: Facts, code: str, lang: str) -> str:
         if note:
             return facts.message("country_member", lang, country=name, note=note["note"][lang])
         if row.since:
-            return facts.message("state_member_since", lang, country=name, members=counts["members"], year=row.since)
-        return facts.message("state_member", lang, country=name, members=counts["members"])
+            return facts.message(
+                "state_member_since", lang, country=name, members=counts["members"], as_of=counts["as_of"], year=row.since
+            )
+        return facts.message("state_member", lang, country=name, members=counts["members"], as_of=counts["as_of"])
     if row.since:
-        text = facts.message("state_observer_since", lang, country=name, observers=counts["observers"], year=row.since)
+        text = facts.message(
+            "state_observer_since", lang, country=name, observers=counts["observers"], as_of=counts["as_of"], year=row.since
+        )
     else:
-        text = facts.message("state_observer", lang, country=name, observers=counts["observers"])
+        text = facts.message("state_observer", lang, country=name, observers=counts["observers"], as_of=counts["as_of"])
     return f"{text} {note['note'][lang]}" if note else text
 
 
@@ -117,12 +141,17 @@ def since_text(facts: Facts, code: str, lang: str) -> str:
     return f"{text}\n\n{_row_source(facts, row, lang)}"
 
 
-def _sources_line(facts: Facts, rows: Iterable[State], lang: str) -> str:
-    seen: Dict[str, Optional[str]] = {}
+def _sources_lines(facts: Facts, rows: Iterable[State], lang: str) -> str:
+    """The sources of several states, each page once, each said for what it is, then the official
+    list (and the encyclopedia note where a row rests on it alone)."""
+    seen: Dict[str, State] = {}
     for row in rows:
-        seen.setdefault(row.source_url, row.as_of)
-    items = [f"{url} ({_date(as_of, lang)})" if as_of else url for url, as_of in seen.items()]
-    return facts.message("sources_list", lang, sources=", ".join(items))
+        seen.setdefault(row.source_url, row)
+    lines = [source_line(facts, url, row.evidence, row.as_of, lang) for url, row in seen.items()]
+    if any(row.evidence == "encyclopedia" for row in seen.values()):
+        lines.append(facts.message("encyclopedia_note", lang))
+    lines.append(facts.message("official_list", lang, url=facts.states_list["official_list"]))
+    return "\n".join(lines)
 
 
 def observer_list_text(facts: Facts, lang: str) -> str:
@@ -131,10 +160,7 @@ def observer_list_text(facts: Facts, lang: str) -> str:
     names = sorted((country_name(row.code, lang, facts) for row in rows), key=fold)
     counts = _counts(facts, lang)
     text = facts.message("observer_list", lang, observers=len(rows), names=", ".join(names), as_of=counts["as_of"])
-    text += "\n\n" + _sources_line(facts, rows, lang)
-    if any(row.evidence == "encyclopedia" for row in rows):
-        text += " " + facts.message("encyclopedia_note", lang, url=counts["url"])
-    return text
+    return text + "\n\n" + _sources_lines(facts, rows, lang)
 
 
 def newest_members_text(facts: Facts, lang: str) -> str:
@@ -148,6 +174,7 @@ def newest_members_text(facts: Facts, lang: str) -> str:
     names = ", ".join(f"{country_name(row.code, lang, facts)} ({row.since})" for row in rows)
     counts = _counts(facts, lang)
     text = facts.message(
-        "newest_members", lang, known=len(known), members=counts["members"], names=names, url=counts["url"]
+        "newest_members", lang, known=len(known), members=counts["members"], names=names, url=counts["url"],
+        as_of=counts["as_of"],
     )
-    return text + "\n\n" + _sources_line(facts, rows, lang)
+    return text + "\n\n" + _sources_lines(facts, rows, lang)

@@ -152,8 +152,10 @@ def channel_text(key: str, lang: Optional[str], **values: Any) -> str:
 
 
 async def _say(message: UserMessage, key: str, **values: Any) -> None:
-    text = channel_text(key, reply_language(message), **values)
-    await message.output_channel.send_text_message(message.sender_id, text)
+    lang = reply_language(message)
+    text = channel_text(key, lang, **values)
+    # The web page marks the bubble with its language (channels/socketio.py); others ignore it.
+    await message.output_channel.send_text_message(message.sender_id, text, language=lang)
 
 
 class _ReplyWatch:

@@ -27,6 +27,10 @@ channel). What it changes compared with `rasa.core.channels.socketio.SocketIOInp
   in the log.
 - Metadata is always a dict (the widget sends the page language as `customData`), text a string,
   and every message goes through `channels.guard.guarded`.
+- Each bot message says its language (`WebChatOutput`): the page marks every bubble with the
+  `lang` of its own text, which is not always the page's (WCAG 3.1.2), and suggestion buttons are
+  sent as `buttons`, not `quick_replies` (the widget removes and re-creates a quick-reply message
+  once one is chosen, so screen readers read it twice).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import rasa.core.channels.channel
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint, Sanic, response
@@ -49,6 +53,7 @@ from sanic.response import HTTPResponse
 from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 
+from actions.language import normalise_language
 from channels import client_address
 from channels.guard import guarded
 from privacy.pseudonym import is_web_token, new_web_token, web_conversation
@@ -135,6 +140,49 @@ def _bad_payload_is_400(handle_request: Callable[..., Awaitable[Any]]) -> Callab
     return handle
 
 
+def page_metadata(language: Any) -> Dict[Text, Any]:
+    """What the page needs to know about one bot message: its language.
+
+    rasa-webchat 1.0.1 drops unknown message fields but applies `metadata.customCss` with style
+    "class" as a class of the message bubble, and keeps it in its stored history; the page turns
+    the class `iom-lang-xx` into `lang="xx"` (web/static/chat.js). `language` is for other clients.
+    """
+    lang = normalise_language(language)
+    if not lang:
+        return {}
+    return {"metadata": {"language": lang, "customCss": {"style": "class", "css": f"iom-lang-{lang}"}}}
+
+
+class WebChatOutput(SocketIOOutput):
+    """Rasa's socket.io output with the language of each message and buttons that stay in place.
+
+    The language comes from the bot message's metadata (`utter_message(..., language=...)` in
+    actions/actions.py, `language=` in channels/guard.py), which Rasa passes to the send methods
+    as keyword arguments.
+    """
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        metadata = page_metadata(kwargs.get("language"))
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, **metadata})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        # The buttons go with the last part, as in Rasa's channel. As `buttons` the widget keeps
+        # the message's markup when one is chosen (as `quick_replies` it swaps the whole bubble);
+        # the page shows only the latest message's buttons.
+        metadata = page_metadata(kwargs.get("language"))
+        parts = text.strip().split("\n\n") or [text]
+        for number, part in enumerate(parts, start=1):
+            message: Dict[Text, Any] = {"text": part, **metadata}
+            if number == len(parts):
+                message["buttons"] = [
+                    {"title": button["title"], "payload": button["payload"]} for button in buttons
+                ]
+            await self._send_message(recipient_id, message)
+
+
 class OriginCheckedSocketBlueprint(SocketBlueprint):
     """Leaves the socket.io path's CORS headers to Engine.IO, which checks the origin itself.
 
@@ -170,6 +218,12 @@ class SocketIOInput(RasaSocketIOInput):
     def __init__(self, *args: Any, allowed_origins_list: Optional[List[str]] = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.allowed_origins = allowed_origins_list or allowed_origins()
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        # Rasa's own warns when there is no socket server (several Sanic workers).
+        if super().get_output_channel() is None:
+            return None
+        return WebChatOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         on_new_message = guarded(on_new_message)
@@ -226,7 +280,7 @@ class SocketIOInput(RasaSocketIOInput):
             if not isinstance(data, dict):
                 return
             session = await sio.get_session(sid, namespace=self.namespace)
-            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            output_channel = WebChatOutput(sio, self.bot_message_evt)
             if self.session_persistence:
                 if not session.get("secret") or data.get("session_id") != session["secret"]:
                     logger.info(

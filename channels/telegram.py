@@ -35,14 +35,11 @@ goes to Rasa as message metadata {"language": code}, which sets the conversation
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import copy
 import hmac
 import json
 import logging
 import re
-import sys
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -60,9 +57,9 @@ import throttle
 from actions.language import normalise_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
-from server import drain
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
+from server import drain
 
 logger = logging.getLogger(__name__)
 # aiogram logs every request's parameters and every answer at DEBUG: the real chat id, the
@@ -418,51 +415,3 @@ class TelegramInput(RasaTelegramInput):
 def _is_chat_id(value: Any) -> bool:
     """Telegram chat ids are integers (negative for groups); anything else is not a chat."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-# --- one-off set-up from the command line ------------------------------------------------
-
-
-async def _call(method: Text, params: Dict[Text, Any]) -> Dict[Text, Any]:
-    import aiohttp
-
-    token = env("TELEGRAM_TOKEN")
-    if not token:
-        raise SystemExit("TELEGRAM_TOKEN is not set.")
-    base = (env("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{base}/bot{token}/{method}", json=params) as reply:
-            return await reply.json(content_type=None)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m channels.telegram",
-        description="Register, inspect or remove the bot's webhook (uses the TELEGRAM_* "
-        "environment variables).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    set_hook = commands.add_parser("set-webhook", help="point Telegram at this server")
-    set_hook.add_argument("url", help="public HTTPS URL ending in /webhooks/telegram/webhook")
-    commands.add_parser("webhook-info", help="what Telegram knows about the webhook")
-    commands.add_parser("delete-webhook", help="stop sending updates to the webhook")
-    args = parser.parse_args(argv)
-
-    if args.command == "set-webhook":
-        secret = env("TELEGRAM_WEBHOOK_SECRET")
-        if not SECRET_PATTERN.match(secret):
-            raise SystemExit(
-                "TELEGRAM_WEBHOOK_SECRET must be set to 1-256 characters of A-Z a-z 0-9 _ -."
-            )
-        params = {"url": args.url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES}
-        result = asyncio.run(_call("setWebhook", params))
-    elif args.command == "webhook-info":
-        result = asyncio.run(_call("getWebhookInfo", {}))
-    else:
-        result = asyncio.run(_call("deleteWebhook", {}))
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    return 0 if result.get("ok") else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -48,9 +48,9 @@ import throttle
 from actions.language import detect_language
 from channels.guard import channel_text, guarded
 from channels.messaging import env, split_text
-from server import drain
 from privacy.pseudonym import pseudonym, sender_key
 from privacy.redact import redact
+from server import drain
 
 logger = logging.getLogger(__name__)
 

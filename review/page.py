@@ -4,11 +4,15 @@ fetched: a Content-Security-Policy forbids it) that opens from disk."""
 from __future__ import annotations
 
 from html import escape
-from typing import List, Sequence, Tuple
+from datetime import date
+from typing import TYPE_CHECKING, Callable, List, Sequence, Tuple
 
 from review import charts
 from review.summary import Summary
 from review.unanswered import Group
+
+if TYPE_CHECKING:  # the review itself runs even without a readable facts file
+    from actions.fact_dates import ToRecheck
 
 TOP_UNANSWERED = 25
 
@@ -53,9 +57,30 @@ def _tile(label: str, value: str, alert: bool = False) -> str:
     return f"<div class='tile{' alert' if alert else ''}'><b>{escape(value)}</b>{escape(label)}</div>"
 
 
+def recheck_section(
+    entries: Sequence["ToRecheck"], max_age_months: int, today: date, title: Callable[[str], str]
+) -> str:
+    """The facts whose `as_of` is older than the age limit, as `make check-facts` lists them."""
+    rows = "".join(
+        f"<tr><td>{escape(title(entry.key))}</td><td>{escape(entry.as_of)}</td>"
+        f"<td class='n'>{entry.months}</td><td>"
+        + "<br>".join(f"<a href='{escape(url)}'>{escape(url)}</a>" for url in entry.sources)
+        + "</td></tr>"
+        for entry in entries
+    ) or f"<tr><td colspan='4'>None: every fact is dated less than {max_age_months} months ago.</td></tr>"
+    return (
+        f"<section data-section='to-recheck'><h2>Facts to re-check ({len(entries)})</h2>"
+        f"<p>Facts whose date (<code>as_of</code> in facts/facts.yml) is more than {max_age_months} months "
+        f"before {today.isoformat()}: check them on their sources and update the text and the date. "
+        "<code>make check-facts</code> prints the same list.</p>"
+        "<table><tr><th>fact</th><th>as of</th><th>months old</th><th>sources</th></tr>"
+        f"{rows}</table></section>"
+    )
+
+
 def render(
     summary: Summary, groups: List[Group], min_confidence: float, period: str, source: str,
-    generated: str,
+    generated: str, recheck: str = "",
 ) -> str:
     s = summary
     day_rows = list(zip(s.days, s.per_day))
@@ -133,6 +158,7 @@ near-identical messages counted once. All of them: <a href="unanswered.csv">unan
 training data with a guessed intent: <a href="unanswered_nlu.yml">unanswered_nlu.yml</a>.</p>
 <table><tr>{header}</tr>{rows}</table>
 </section>
+{recheck}
 </main>
 </body>
 </html>

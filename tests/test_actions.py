@@ -59,6 +59,8 @@ def test_english_question_gets_english_answer():
     messages, slots = run(ActionAnswerFact(), tracker("Where is the headquarters of IOM?", "ask_headquarters"))
     assert "Geneva" in messages[0]["text"] and "Genève" not in messages[0]["text"]
     assert slots == {"language": "en", "topic": "headquarters", "country": None}
+    # The message says its language (the web page marks the bubble lang="en").
+    assert messages[0]["language"] == "en"
 
 
 def test_office_entity_picks_the_office_and_buttons_carry_it():
@@ -78,7 +80,7 @@ def test_the_deputy_names_both_deputies():
         tracker("and the deputy?", "ask_office", [office("ddg")], topic="director_general", language="en"),
     )
     text = messages[0]["text"]
-    assert "two Deputy Directors General" in text
+    assert text.startswith("IOM has two Deputy Director General posts (the structure it presented as of 2025).")
     assert "Ugochi Daniels" in text and "Management and Reform" in text
     assert slots["topic"] == "ddg_operations"
 
@@ -112,10 +114,16 @@ def test_unknown_country_fragment_points_to_the_official_list():
 
 def test_follow_ups_work_on_the_current_topic():
     more, slots = run(ActionAnswerFact(), tracker("dites-m'en plus", "ask_more", topic="director_general", language="fr"))
-    assert "15 mai 2023" in more[0]["text"] and slots["topic"] == "director_general"
+    assert "António Vitorino (2018-2023)" in more[0]["text"] and slots["topic"] == "director_general"
     source, slots = run(ActionAnswerFact(), tracker("source ?", "ask_source", topic="director_general", language="fr"))
     assert "https://www.iom.int/news/iom-council-elect-director-general" in source[0]["text"]
-    assert "2023-10-01" in source[0]["text"] and slots["topic"] == "director_general"
+    # Every source on its own line, the date in the reader's language.
+    assert source[0]["text"] == (
+        "Sources (information de mai 2023) :\n"
+        "https://www.iom.int/news/iom-council-elect-director-general\n"
+        "https://moscow.iom.int/constitution"
+    )
+    assert slots["topic"] == "director_general"
     since, _ = run(ActionAnswerFact(), tracker("since when?", "ask_since_when", topic="un_system", language="fr"))
     assert "19 September 2016" in since[0]["text"]  # the user switched to English
 
@@ -249,7 +257,9 @@ def test_own_situation_is_short_and_its_more_covers_jobs_abroad_and_fees():
     for lang in ("fr", "en", "es"):
         assert len(facts.text("personal_help", "short", lang)) < 600, lang
     more = facts.text("personal_help", "long", "en")
-    assert "never charges" in more and "official immigration website" in more
+    # IOM's own "never charges" is not on an IOM page (fact-sheet-v3.md): the UN's advice instead.
+    assert "never charges" not in more and "official immigration website" in more
+    assert "the UN's advice on job fraud" in more and "this chat will never ask you for money" in more
 
 
 def test_own_situation_texts_in_spanish():
@@ -403,16 +413,22 @@ def test_spanish_question_gets_spanish_answer_source_and_buttons():
     messages, slots = run(ActionAnswerFact(), tracker("que es la oim", "ask_identity"))
     text = messages[0]["text"]
     assert "Organización Internacional para las Migraciones" in text
-    assert text.endswith("Fuente: https://www.iom.int/es/quienes-somos")
+    assert "(cifras de 2025)" in text
+    assert text.endswith("\n\nFuente (información de 2025): https://www.iom.int/es/quienes-somos")
     assert slots["language"] == "es" and slots["topic"] == "identity"
     assert {"title": "Su historia", "payload": "/ask_history"} in messages[0]["buttons"]
 
 
 def test_spanish_follow_ups_on_the_current_topic():
     more, _ = run(ActionAnswerFact(), tracker("cuéntame más", "ask_more", topic="director_general", language="fr"))
-    assert "15 de mayo de 2023" in more[0]["text"]
+    assert "António Vitorino (2018-2023)" in more[0]["text"] and "mayo de 2023" in more[0]["text"]
     source, _ = run(ActionAnswerFact(), tracker("¿fuente?", "ask_source", topic="identity", language="es"))
-    assert source[0]["text"] == "Fuente: https://www.iom.int/es/quienes-somos (información a fecha de 2025)."
+    assert source[0]["text"] == (
+        "Fuentes (información de 2025):\n"
+        "https://www.iom.int/es/quienes-somos\n"
+        "https://www.iom.int/member-states\n"
+        "https://emergencymanual.iom.int/about-iom"
+    )
     since, slots = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="global_compact", language="es"))
     assert since[0]["text"].startswith("Desde el 10 de diciembre de 2018")
     assert slots["topic"] == "global_compact"
@@ -422,7 +438,7 @@ def test_spanish_deputies_and_offices():
     messages, slots = run(
         ActionAnswerFact(), tracker("¿y el adjunto?", "ask_office", [office("ddg")], topic="director_general", language="es")
     )
-    assert messages[0]["text"].startswith("La OIM tiene dos Directores Generales Adjuntos.")
+    assert messages[0]["text"].startswith("La OIM tiene dos puestos de Director General Adjunto (estructura que presentaba en 2025).")
     assert "Ugochi Daniels" in messages[0]["text"] and slots["language"] == "es"
     messages, slots = run(
         ActionAnswerFact(), tracker("quien es el jefe de gabinete", "ask_office", [office("chief_of_staff")])
@@ -433,7 +449,8 @@ def test_spanish_deputies_and_offices():
 def test_spanish_membership_answer_names_the_country_in_spanish():
     messages, slots = run(ActionAnswerFact(), tracker("¿es España miembro de la OIM?", "ask_member_states", [country("ES")]))
     assert messages[0]["text"].startswith("España: sí, es un Estado Miembro de la OIM")
-    assert "Fuente: https://" in messages[0]["text"]
+    assert "Fuente: una página de un gobierno o de las Naciones Unidas, sin fecha: https://exteriores.gob.es/" in messages[0]["text"]
+    assert messages[0]["text"].endswith("\nLista oficial de Estados Miembros: https://www.iom.int/member-states")
     messages, slots = run(ActionAnswerFact(), tracker("¿y China es miembro de la OIM?", "ask_member_states", [country("CN")]))
     assert messages[0]["text"].startswith("China: sí, es un Estado Miembro de la OIM") and "desde 2016" in messages[0]["text"]
     assert slots["country"] == "CN" and slots["language"] == "es"
@@ -454,7 +471,7 @@ def test_telegram_spanish_language_code_sets_the_first_language_of_a_button():
 
 
 def test_spanish_since_when_without_a_date_points_to_the_spanish_page():
-    messages, _ = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="presence", language="es"))
+    messages, _ = run(ActionAnswerFact(), tracker("¿desde cuándo?", "ask_since_when", topic="our_work", language="es"))
     assert messages[0]["text"] == (
         "No tengo una fecha con fuente para eso. Vea la página oficial: https://www.iom.int/es/quienes-somos"
     )

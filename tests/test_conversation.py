@@ -49,7 +49,8 @@ def test_french_conversation_with_follow_ups(stack):
     assert any(b["payload"].startswith("/ask_") for b in reply[0]["buttons"])
 
     reply = stack.say(me, "dites-m'en plus")
-    assert "15 mai 2023" in texts(reply)
+    assert "António Vitorino (2018-2023)" in texts(reply)
+    assert texts(reply).endswith("Source (information de mai 2023) : https://www.iom.int/news/iom-council-elect-director-general")
     assert stack.slot(me, "topic") == "director_general"
 
     reply = stack.say(me, "source ?")
@@ -79,27 +80,29 @@ def test_french_spanish_english_in_one_conversation(stack):
     the message it answers, follow-ups on the current topic, buttons keeping the language."""
     me = new_sender()
     french = stack.say(me, "Bonjour, le siège de l'OIM est dans quelle ville ?")
-    assert "Genève" in texts(french) and "Source :" in texts(french)
+    assert "Genève" in texts(french) and "Source (information de 2025) : https://" in texts(french)
     assert stack.slot(me, "language") == "fr"
 
     spanish = stack.say(me, "hola, y quien esta al frente de la oim hoy en dia?")
     assert "Amy E. Pope" in texts(spanish) and "1 de octubre de 2023" in texts(spanish)
-    assert "Fuente: https://www.iom.int/news/iom-council-elect-director-general" in texts(spanish)
+    assert "Fuente (información de mayo de 2023): https://www.iom.int/news/iom-council-elect-director-general" in texts(spanish)
     assert stack.slot(me, "topic") == "director_general" and stack.slot(me, "language") == "es"
     titles = [b["title"] for b in spanish[0]["buttons"]]
     assert "Cómo se dirige la OIM" in titles  # related topics, titled in Spanish
 
-    assert "15 de mayo de 2023" in texts(stack.say(me, "me podrias dar un poco mas de detalle"))
+    assert "António Vitorino" in texts(stack.say(me, "me podrias dar un poco mas de detalle"))
     reply = texts(stack.say(me, "¿y el adjunto?"))
-    assert reply.startswith("La OIM tiene dos Directores Generales Adjuntos.")
+    assert reply.startswith("La OIM tiene dos puestos de Director General Adjunto")
     assert "Ugochi Daniels" in reply and stack.slot(me, "topic") == "ddg_operations"
-    assert texts(stack.say(me, "desde cuando?")) == "Ugochi Daniels ocupa el puesto desde septiembre de 2021."
+    assert texts(stack.say(me, "desde cuando?")) == (
+        "Ugochi Daniels asumió el puesto en septiembre de 2021; mi confirmación más reciente es anterior a octubre de 2023."
+    )
     source = texts(stack.say(me, "¿fuente?"))
-    assert source.startswith("Fuente: https://www.iom.int/iom-organizational-structure")
-    assert "a fecha de 2021-09" in source
+    assert source.startswith("Fuentes (información de septiembre de 2021):\nhttps://usgovernmentmanual.gov/")
+    assert source.endswith("\nhttps://www.iom.int/iom-organizational-structure")
     # A button payload says nothing about the language: the conversation stays in Spanish.
     answer = texts(stack.say(me, "/ask_identity"))
-    assert "Fuente: https://www.iom.int/es/quienes-somos" in answer and "175 Estados Miembros" in answer
+    assert "Fuente (información de 2025): https://www.iom.int/es/quienes-somos" in answer and "175 Estados Miembros" in answer
     for text, expected in (("Gracias", "thanks"), ("Vale", None), ("Hola", "greet")):
         reply = texts(stack.say(me, text))
         assert stack.slot(me, "language") == "es", text
@@ -107,7 +110,7 @@ def test_french_spanish_english_in_one_conversation(stack):
             assert reply == FactStore().current().message(expected, "es"), text
 
     english = texts(stack.say(me, "And what does IOM do exactly?"))
-    assert "2030 Agenda" in english and "Source: https://www.iom.int/fr/qui-sommes-nous" in english
+    assert "2030 Agenda" in english and "Source (as of 2025): https://www.iom.int/iom-organizational-structure" in english
     assert stack.slot(me, "language") == "en" and stack.slot(me, "topic") == "our_work"
     assert "December 1951" in texts(stack.say(me, "/ask_history"))  # a button: still English
     assert stack.slot(me, "language") == "en"
@@ -137,7 +140,7 @@ def test_member_then_since_when_then_source_in_french(stack):
     assert reply.startswith("Sénégal : ma liste ne dit pas depuis quand") and OFFICIAL_LIST in reply
     assert stack.slot(me, "country") == "SN"
     reply = texts(stack.say(me, "et d'où vient cette information ?"))
-    assert reply.startswith("Source : " + WIKIPEDIA) and "2023" in reply
+    assert reply.startswith("Source : l'article Wikipédia en anglais sur l'OIM, 2023 : " + WIKIPEDIA)
     assert stack.slot(me, "topic") == "member_states" and stack.slot(me, "country") == "SN"
     reply = texts(stack.say(me, "et pour le japon alors ?"))
     assert reply.startswith("Japon : oui") and "1993" in reply and stack.slot(me, "country") == "JP"
@@ -158,7 +161,7 @@ def test_member_then_since_when_then_source_in_english(stack):
 def test_observers_not_listed_and_territories_are_answered_honestly(stack):
     me = new_sender()
     reply = texts(stack.say(me, "Is Saudi Arabia a member?"))
-    assert reply.startswith("Saudi Arabia: not a Member State of IOM, but one of its 8 Observer States")
+    assert reply.startswith("Saudi Arabia: not a Member State of IOM, but one of the 8 Observer States on my list (as of 2023)")
     assert stack.slot(me, "country") == "SA"
     reply = texts(stack.say(me, "Is the Holy See a member?"))
     assert reply.startswith("Holy See: yes") and "2011" in reply and stack.slot(me, "country") == "VA"
@@ -181,7 +184,8 @@ def test_the_states_list_as_a_whole(stack):
         assert name in reply
     assert stack.slot(me, "topic") == "member_states"
     reply = texts(stack.say(me, "qui sont les derniers pays devenus membres ?"))
-    assert "Russie (2021)" in reply and "Parmi les États membres dont ma liste donne l'année" in reply
+    assert "Russie (2021)" in reply and "Parmi les États membres dont ma liste (à jour en 2023) donne l'année" in reply
+    assert "Selon tass.com, avril 2021 : https://tass.com/politics/1280031" in reply.splitlines()
 
 
 def test_iom_in_a_country_then_its_date_and_source(stack):
@@ -210,13 +214,13 @@ def test_an_edit_of_the_states_list_is_live_on_the_next_message(stack):
 
     try:
         write(original.replace(senegal, senegal.replace("\t2023\t", "\t2025-01\t")), 5)
-        assert "(as of January 2025)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+        assert "on IOM, January 2025: " + WIKIPEDIA in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
         write(original.replace(senegal, senegal.replace("\tmember\t", "\tmembre\t")), 10)
         reply = texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
-        assert reply.startswith("Senegal: yes") and "(as of January 2025)" in reply
+        assert reply.startswith("Senegal: yes") and "on IOM, January 2025: " + WIKIPEDIA in reply
     finally:
         write(original, 15)
-    assert "(as of 2023)" in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
+    assert "on IOM, 2023: " + WIKIPEDIA in texts(stack.say(new_sender(), "Is Senegal a member of IOM?"))
 
 
 def test_tempting_country_messages_get_no_wrong_fact(stack):
@@ -238,7 +242,7 @@ def test_button_payloads_answer_their_topic(stack):
     payload = reply[0]["buttons"][0]["payload"]
     answer = stack.say(me, payload)
     assert stack.slot(me, "topic") == payload[len("/ask_"):].split("{")[0]
-    assert "Source:" in texts(answer)  # still English: a payload does not change the language
+    assert "Source (as of" in texts(answer)  # still English: a payload does not change the language
     office = stack.say(me, '/ask_office{"office":"chief_of_staff"}')
     assert "Chief of Staff" in texts(office)
     assert stack.slot(me, "topic") == "chief_of_staff"
@@ -310,11 +314,13 @@ def test_own_situation_gets_where_to_turn_kindly(stack, message, lang, where_to_
     assert ("IOM office" if lang == "en" else "bureau de l'OIM") in back_home
 
 
-def test_own_situation_then_more_says_iom_never_asks_for_money(stack):
+def test_own_situation_then_more_warns_about_requests_for_money(stack):
     me = new_sender()
     stack.say(me, "someone took my papers at the station and I'm stuck here")
     assert stack.slot(me, "topic") == "personal_help"
-    assert "never asks for money" in texts(stack.say(me, "tell me more"))
+    more = texts(stack.say(me, "tell me more"))
+    # The UN's job-fraud advice (IOM's own "never charges" is on no IOM page), and this chat's word.
+    assert "the UN's advice on job fraud" in more and "this chat will never ask you for money" in more
 
 
 @pytest.mark.parametrize(

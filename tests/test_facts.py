@@ -86,17 +86,23 @@ def test_each_text_is_detected_as_its_own_language():
                 assert detect_language(texts[lang]) == lang, (key, lang)
 
 
-def test_spanish_answers_cite_the_spanish_page_where_there_is_one():
+def test_each_language_cites_the_page_in_its_own_language_where_one_is_known():
     facts = load_facts()
-    assert facts.sources("identity", "es") == ["https://www.iom.int/es/quienes-somos"]
-    assert facts.sources("identity", "fr") == ["https://www.iom.int/fr/qui-sommes-nous"]
-    assert facts.sources("identity", "en") == facts.fact("identity")["sources"]
-    # No Spanish page known: every language cites the same source.
+    # IOM's "who we are" page exists in French and Spanish; English answers cite English pages
+    # carrying the same text (no English "who we are" address is in the sources).
+    assert facts.sources("identity", "fr")[0] == "https://www.iom.int/fr/qui-sommes-nous"
+    assert facts.sources("identity", "es")[0] == "https://www.iom.int/es/quienes-somos"
+    assert facts.sources("identity", "en")[0] == "https://www.iom.int/iom-organizational-structure"
+    assert facts.sources("xenophobia", "en") == ["https://www.iom.int/xenophobia"]
+    assert facts.sources("presence", "en")[0] == "https://www.iom.int/country-offices"
+    # No page in another language known: every language cites the same source.
     assert facts.sources("director_general", "es") == facts.fact("director_general")["sources"]
-    # Every fact citing the French "who we are" page cites the Spanish one in Spanish. (Two
-    # French pages have no Spanish address in our sources: languages, trafficking.)
+    # A French-only IOM page is cited in French, never in English.
+    assert facts.sources("languages", "fr") == ["https://www.iom.int/fr/diversite-et-inclusion"]
+    assert "https://www.iom.int/fr/diversite-et-inclusion" not in facts.sources("languages", "en")
+    # Every fact citing the French "who we are" page in French cites the Spanish one in Spanish.
     for fact_id in facts.fact_ids:
-        if "https://www.iom.int/fr/qui-sommes-nous" in facts.fact(fact_id)["sources"]:
+        if "https://www.iom.int/fr/qui-sommes-nous" in facts.sources(fact_id, "fr"):
             assert "https://www.iom.int/es/quienes-somos" in facts.sources(fact_id, "es"), fact_id
 
 

@@ -81,7 +81,8 @@ def test_a_year_of_joining_is_given_where_the_source_gives_one_and_the_page_date
     assert "1993" in japan and {"fr": "juin 2001", "en": "June 2001", "es": "junio de 2001"}[lang] in japan
     france = membership_text(FACTS, "FR", lang)
     assert "1951" in france and "1966" in france and "1981" in france and "1992" in france
-    undated = {"fr": "la page ne donne pas de date", "en": "the page gives no date", "es": "la página no indica fecha"}
+    undated = {"fr": "une page de l'OIM, sans date : https://france.iom.int/fr", "en": "an IOM page, undated: https://france.iom.int/fr",
+               "es": "una página de la OIM, sin fecha: https://france.iom.int/fr"}
     assert undated[lang] in france  # the row's as_of is empty: said, never invented
     russia = membership_text(FACTS, "RU", lang)
     assert "2020" in russia and "2021" in russia and "https://tass.com/politics/1280031" in russia
@@ -95,8 +96,11 @@ def test_observer_states_are_not_called_members(lang, text):
     reply = membership_text(FACTS, code, lang)
     assert OBSERVER[lang] in reply and " 8 " in reply
     assert MEMBER[lang] not in reply
-    meaning = {"fr": "sans droit de vote", "en": "has no vote", "es": "sin derecho a voto"}
+    meaning = {"fr": "Un État observateur n'est pas membre de l'Organisation.", "en": "An Observer State is not a member of the Organization.",
+               "es": "Un Estado Observador no es miembro de la Organización."}
     assert meaning[lang] in reply  # what the status means, in one sentence
+    # Nothing the sources do not say about observers (Council sessions, votes).
+    assert not any(word in reply for word in ("Council", "Conseil", "Consejo", "vote", "voto"))
     if code == "KW":
         assert "2017" in reply and "https://rocairo.iom.int/country-offices" in reply
 
@@ -241,3 +245,53 @@ def test_presence_questions_set_topic_presence_and_the_country():
 def test_presence_in_a_country_not_on_the_list_still_points_to_the_offices_page():
     reply = answer(FACTS, "ask_presence", entities("IOM in Lebanon?"), "en")
     assert OFFICES in reply.text and NOT_LISTED["en"] in reply.text and reply.country == "LB"
+
+
+# --- Each state's source said for what it is (the `evidence` column of facts/states.tsv) -----------
+
+LAWSDOCBOX = ("http://lawsdocbox.com/Immigration/83502318-Mc-2043-original-english-29-june-2001-eighty-second-"
+              "session-report-on-the-ninety-eighth-session-of-the-executive-committee.html")
+
+
+@pytest.mark.parametrize("code, lang, line", [
+    # An IOM page (iom.int, or one of IOM's own sites listed in the facts file).
+    ("AF", "en", "Source: an IOM page, August 2024: https://iom.int/eligible-member-states-line-2"),
+    ("AU", "en", "Source: an IOM page, undated: https://iomaustralia.org/about-us.html"),
+    ("FR", "fr", "Source : une page de l'OIM, sans date : https://france.iom.int/fr"),
+    # A government or UN page.
+    ("CH", "en", "Source: a government or United Nations page, August 2021: "
+                 "https://www.nkvf.admin.ch/sem/en/home/international-rueckkehr/ch-migrationsaussenpolitik/partner/iom.html"),
+    ("IR", "es", "Fuente: una página de un gobierno o de las Naciones Unidas, 2015: "
+                 "https://iran.un.org/en/47269-iom-islamic-republic-iran-factsheet"),
+    # A news site: reported by it, with its date.
+    ("RU", "en", "Reported by tass.com, April 2021: https://tass.com/politics/1280031"),
+    ("RU", "fr", "Selon tass.com, avril 2021 : https://tass.com/politics/1280031"),
+    ("AG", "es", "Según brecorder.com, diciembre de 2011: https://brecorder.com/news/amp/3935788"),
+    ("NL", "en", "Reported by diplomatmagazine.eu, April 2022: https://diplomatmagazine.eu/2022/04/03/iom-70th-anniversary/"),
+    # An IOM document copied by another site: reported by that site, not shown as IOM's own page.
+    ("JP", "en", f"Reported by lawsdocbox.com, June 2001, which reproduces an IOM document: {LAWSDOCBOX}"),
+    ("BE", "fr", f"Selon lawsdocbox.com, juin 2001, qui reproduit un document de l'OIM : {LAWSDOCBOX}"),
+    # The English Wikipedia article.
+    ("SN", "en", "Source: the English Wikipedia article on IOM, 2023: " + WIKIPEDIA),
+])
+def test_each_source_is_shown_for_what_it_is_with_the_official_list(code, lang, line):
+    reply = membership_text(FACTS, code, lang)
+    assert line in reply.splitlines()
+    official = {"fr": "Liste officielle des États membres : ", "en": "Official list of Member States: ",
+                "es": "Lista oficial de Estados Miembros: "}[lang]
+    assert reply.endswith("\n" + official + OFFICIAL)  # always, last
+    row = FACTS.state(code)
+    if row.evidence in ("news",) or "lawsdocbox.com" in row.source_url:
+        # Never "Source: <news or copy URL>" as if it were official.
+        assert not re.search(r"(Source|Fuente) ?: https?://", reply)
+
+
+def test_the_observer_and_newest_lists_say_what_each_source_is():
+    newest = newest_members_text(FACTS, "en").splitlines()
+    assert "Reported by tass.com, April 2021: https://tass.com/politics/1280031" in newest
+    assert "Source: an IOM page, August 2024: https://iom.int/eligible-member-states-line-2" in newest
+    assert newest[-1] == "Official list of Member States: " + OFFICIAL
+    observers = observer_list_text(FACTS, "en").splitlines()
+    assert "Source: an IOM page, 2018: https://rocairo.iom.int/country-offices" in observers
+    assert "Source: the English Wikipedia article on IOM, 2023: " + WIKIPEDIA in observers
+    assert observers[-1] == "Official list of Member States: " + OFFICIAL

@@ -10,9 +10,11 @@ import os
 import re
 import subprocess
 import time
+from datetime import date
 from typing import Dict, List
 
 import pytest
+import yaml
 
 from tests.servers import BIN, ROOT
 from tests.tracker_seed import DAY, NOT_UNDERSTOOD_FR, Conversation, save, sqlite_store
@@ -161,6 +163,21 @@ def test_page_figures_match_the_seeded_conversations(review):
     assert "06 12 34 56 78" not in page
 
 
+def test_page_lists_the_facts_to_recheck_as_check_facts_does(review):
+    """Facts dated long ago (read from the facts file) are listed with their sources; the list is
+    the one `make check-facts` prints (the same function, tests/test_check_facts.py)."""
+    out, stdout, _ = review
+    page = (out / "review.html").read_text(encoding="utf-8")
+    section = page.split("data-section='to-recheck'", 1)[1].split("</section>", 1)[0]
+    facts = yaml.safe_load((ROOT / "facts" / "facts.yml").read_text(encoding="utf-8"))["facts"]
+    old = [fact_id for fact_id, fact in facts.items() if int(fact["as_of"][:4]) <= date.today().year - 2]
+    assert "xenophobia" in old  # the 2020 statement
+    for fact_id in old:
+        assert f"({fact_id})</td><td>{facts[fact_id]['as_of']}</td>" in section, fact_id
+    assert "<a href='https://www.iom.int/xenophobia'>https://www.iom.int/xenophobia</a>" in section
+    assert f"{section.count('<tr>') - 1} facts to re-check" in stdout
+
+
 def test_page_opens_in_chromium_with_its_charts_drawn_and_nothing_fetched(review):
     from playwright.sync_api import sync_playwright
 
@@ -202,12 +219,13 @@ def test_an_empty_period_gives_a_page_that_says_so(tmp_path):
     endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'none.db'}\n")
     result = subprocess.run(
         [str(BIN / "python"), "-m", "review", "--endpoints", str(endpoints), "--since", "2024-01-01",
-         "--until", "2024-01-08", "--out", str(tmp_path / "out")],
+         "--until", "2024-01-08", "--out", str(tmp_path / "out"), "--max-age-months", "1200"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "review.html").read_text()
     assert "Nothing: every message got an answer." in page
+    assert "None: every fact is dated less than 1200 months ago." in page
     assert (tmp_path / "out" / "unanswered.csv").read_text().count("\n") == 1
     assert not (tmp_path / "none.db").exists()
 

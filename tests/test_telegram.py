@@ -180,7 +180,7 @@ def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
     post(stack, tg.text_update(chat, "donde queda la sede de la oim", "es"))
     answer = replies(api, chat, 2)[1]
     assert short("headquarters", "es") in answer["text"]  # "... en Ginebra, Suiza."
-    assert "Fuente: https://www.iom.int/es" in answer["text"]
+    assert "Fuente (información de 2025): https://www.iom.int/iom-organizational-structure" in answer["text"]
     titles = [b["text"] for b in keyboard(answer)]
     assert FACTS.text("presence", "title", "es") in titles
 
@@ -191,7 +191,8 @@ def test_spanish_user_gets_spanish_answers_buttons_and_follow_ups(stack, api):
 
     post(stack, tg.text_update(chat, "de donde sacas ese dato", "es"))
     source = replies(api, chat, 4)[3]
-    assert source["text"].startswith("Fuente: https://www.iom.int/es/quienes-somos")
+    assert source["text"].startswith("Fuentes (información de 2025):\nhttps://www.iom.int/country-offices\n")
+    assert "\nhttps://www.iom.int/es/quienes-somos" in source["text"]
     assert stack.slot(conversation(chat), "topic") == "presence"
     assert stack.slot(conversation(chat), "language") == "es"
 
@@ -283,7 +284,7 @@ def test_set_webhook_command_registers_the_secret(api):
            "TELEGRAM_API_BASE_URL": api.url, "RASA_TELEMETRY_ENABLED": "false"}
     url = "https://bot.example.org/webhooks/telegram/webhook"
     done = subprocess.run(
-        [str(BIN / "python"), "-m", "channels.telegram", "set-webhook", url],
+        [str(BIN / "python"), "scripts/telegram_webhook.py", "set-webhook", url],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

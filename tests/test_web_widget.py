@@ -8,73 +8,30 @@ Screenshots of the conversation are saved to artifacts/ (desktop and phone width
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import subprocess
-import time
 from pathlib import Path
 from typing import Dict, Iterator, List
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
-from tests.servers import BIN, ROOT, Stack, free_port, http, web_conversation_id
+from tests.servers import ROOT, Stack, free_port, web_conversation_id
+from tests.web import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PageServer,
+    ask,
+    bot_texts,
+    session_id,
+    wait_for_bot,
+    web_credentials,
+)
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-ARTIFACTS = ROOT / "artifacts"
 FOREIGN = "http://evil.example"
-REPLY_TIMEOUT_MS = 30_000
 
 pytestmark = pytest.mark.timeout(420)
-
-
-def web_credentials() -> str:
-    """The website's channels exactly as credentials.yml configures them (REST and socket.io)."""
-    config = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
-    keep = {
-        name: value for name, value in config.items()
-        if name in ("rest", "socketio") or name.endswith(("RestInput", ".SocketIOInput"))
-    }
-    assert any(n.endswith("socketio.SocketIOInput") for n in keep), (
-        "credentials.yml must configure channels.socketio.SocketIOInput"
-    )
-    return yaml.safe_dump(keep)
-
-
-class PageServer:
-    def __init__(self, workdir: Path, port: int, rasa_port: int, name: str) -> None:
-        self.port = port
-        self.log = workdir / f"{name}.log"
-        self.process = subprocess.Popen(
-            [str(BIN / "python"), str(ROOT / "web" / "server.py"),
-             "--port", str(port), "--rasa-port", str(rasa_port)],
-            cwd=ROOT, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-            env={**os.environ, "WEB_QUIET": "1"},
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if http("GET", f"{self.url}/health", timeout=2)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"page server not up: {self.log.read_text()}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -114,40 +71,6 @@ def browser():
             yield chromium
         finally:
             chromium.close()
-
-
-def bot_texts(page) -> List[str]:
-    return [t.strip() for t in page.locator("#chat .rw-response").all_inner_texts()]
-
-
-def wait_for_bot(page, pattern: str, after: int = 0) -> str:
-    """Waits for a bot message (among those after the first `after`) matching `pattern`."""
-    regex = re.compile(pattern, re.I)
-    deadline = time.monotonic() + REPLY_TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        for text in bot_texts(page)[after:]:
-            if regex.search(text):
-                return text
-        page.wait_for_timeout(200)
-    raise AssertionError(f"no bot message matching {pattern!r}; bot said: {bot_texts(page)}")
-
-
-def ask(page, text: str) -> int:
-    """Types `text` like a user and presses Enter; returns the bot message count before it."""
-    before = len(bot_texts(page))
-    box = page.locator("#chat .rw-new-message")
-    box.wait_for(state="visible")
-    page.wait_for_function("!document.querySelector('#chat .rw-new-message').disabled")
-    box.fill(text)
-    box.press("Enter")
-    page.locator("#chat .rw-client", has_text=text[:30]).last.wait_for(timeout=10_000)
-    return before
-
-
-def session_id(page) -> str:
-    raw = page.evaluate("window.localStorage.getItem('chat_session')")
-    assert raw, "the widget stored no session"
-    return json.loads(raw)["session_id"]
 
 
 def test_bilingual_conversation_in_the_browser(site, browser) -> None:

@@ -123,7 +123,7 @@ def test_spanish_conversation_with_numbered_buttons_and_follow_ups(stack, api):
     assert say(stack, me, "1") == 200  # a number: the conversation stays in Spanish
     answer = replies(api, me, 2)[1]
     assert FACTS.text("identity", "short", "es")[:60] in answer["Body"]
-    assert "Fuente: https://www.iom.int/es/quienes-somos" in answer["Body"]
+    assert "Fuente (información de 2025): https://www.iom.int/es/quienes-somos" in answer["Body"]
     assert "Responda con un número:" in answer["Body"]
 
     assert say(stack, me, "y eso desde cuando?") == 200

@@ -5,6 +5,10 @@
  * greeting and first answers follow the page. Switching language reloads the page; the
  * conversation continues (the widget keeps its session id and history in localStorage, and the
  * server keeps the conversation under that id).
+ *
+ * The second half is the accessibility layer over the widget (README "Accessibility", tested by
+ * tests/test_web_accessibility.py): focus, the lang of each message, who said what, what is
+ * announced, and a notice when the Rasa server cannot be reached.
  */
 (function () {
   "use strict";
@@ -29,7 +33,12 @@
       inputLabel: "Votre message",
       send: "Envoyer",
       log: "Messages de la conversation",
-      unavailable: "L'assistant est momentanément indisponible. Réessayez dans un instant."
+      unavailable: "L'assistant est momentanément indisponible. Réessayez dans un instant.",
+      offline: "Impossible de joindre l'assistant pour le moment. Nouvel essai automatique en cours ; vous pouvez aussi recharger la page plus tard.",
+      you: "Vous avez écrit :",
+      assistant: "L'assistant :",
+      suggestions: "Questions suggérées",
+      newTab: "(s'ouvre dans un nouvel onglet)"
     },
     en: {
       pageTitle: "IOM – Virtual assistant",
@@ -50,7 +59,12 @@
       inputLabel: "Your message",
       send: "Send",
       log: "Conversation messages",
-      unavailable: "The assistant is temporarily unavailable. Please try again in a moment."
+      unavailable: "The assistant is temporarily unavailable. Please try again in a moment.",
+      offline: "The assistant cannot be reached at the moment. Trying again automatically; you can also reload the page later.",
+      you: "You wrote:",
+      assistant: "Assistant:",
+      suggestions: "Suggested questions",
+      newTab: "(opens in a new tab)"
     },
     es: {
       pageTitle: "OIM – Asistente virtual",
@@ -71,7 +85,12 @@
       inputLabel: "Su mensaje",
       send: "Enviar",
       log: "Mensajes de la conversación",
-      unavailable: "El asistente no está disponible en este momento. Vuelva a intentarlo en un instante."
+      unavailable: "El asistente no está disponible en este momento. Vuelva a intentarlo en un instante.",
+      offline: "No se puede contactar con el asistente en este momento. Se vuelve a intentar automáticamente; también puede recargar la página más tarde.",
+      you: "Usted escribió:",
+      assistant: "Asistente:",
+      suggestions: "Preguntas sugeridas",
+      newTab: "(se abre en una pestaña nueva)"
     }
   };
   var LANGUAGES = Object.keys(TEXT);
@@ -113,9 +132,80 @@
     return window.location.protocol + "//" + window.location.hostname + ":" + port;
   }
 
-  // rasa-webchat renders quick replies as <div>s: make them real buttons for keyboards and
-  // screen readers, and name the input and send button.
-  function improveAccessibility(root, t) {
+  // --- Accessibility layer over rasa-webchat 1.0.1 (README "Accessibility") -----------------
+  // The widget is a React bundle we do not change: this code adds what it lacks, from outside,
+  // after each of its renders (a MutationObserver). It only adds attributes and small
+  // visually hidden spans to the widget's elements, never removes or moves them.
+
+  var LANG_CLASS = /(?:^|\s)iom-lang-(fr|en|es)(?:\s|$)/;
+  var BOT_BUBBLES = ".rw-group-message .rw-response";
+  var ANNOUNCEMENTS_KEPT = 6;
+
+  // The language of a bot message, as the server sent it (channels/socketio.py: a class
+  // iom-lang-xx given through the widget's customCss, kept in its stored history).
+  function botLanguage(bubble) {
+    var match = LANG_CLASS.exec(bubble.className);
+    return match ? match[1] : null;
+  }
+
+  function setLang(el, lang) {
+    if (lang) {
+      if (el.getAttribute("lang") !== lang) el.setAttribute("lang", lang);
+    } else if (el.hasAttribute("lang")) {
+      el.removeAttribute("lang");
+    }
+  }
+
+  function hiddenText(text, lang, className) {
+    var span = document.createElement("span");
+    span.className = "visually-hidden " + className;
+    span.lang = lang;
+    span.textContent = text;
+    return span;
+  }
+
+  // "You wrote:" / "Assistant:" before each bubble's text, for screen readers (position and
+  // colour say it to the eyes only), in the page's language.
+  function labelSpeaker(bubble, text, pageLang) {
+    var first = bubble.firstElementChild;
+    if (first && first.classList.contains("iom-speaker")) return;
+    bubble.insertBefore(hiddenText(text + " ", pageLang, "iom-speaker"), first);
+  }
+
+  // Bot bubbles: lang from the server. User bubbles: the language the assistant took them to be
+  // in, which is the language of the next bot message (it answers in the language of the
+  // user's message); none yet (reply pending) leaves the page language.
+  function markLanguages(root, t, pageLang) {
+    var bubbles = root.querySelectorAll(".rw-group-message .rw-response, .rw-group-message .rw-client");
+    var nextBotLang = null;
+    for (var i = bubbles.length - 1; i >= 0; i--) {
+      var bubble = bubbles[i];
+      var isBot = bubble.classList.contains("rw-response");
+      var lang = isBot ? botLanguage(bubble) : nextBotLang;
+      if (isBot) nextBotLang = lang;
+      setLang(bubble, lang);
+      labelSpeaker(bubble, isBot ? t.assistant : t.you, pageLang);
+      var replies = bubble.parentNode.querySelector(".rw-replies");
+      if (isBot && replies) {
+        replies.querySelectorAll(".rw-reply").forEach(function (reply) { setLang(reply, lang); });
+      }
+    }
+  }
+
+  // Suggestion buttons: real buttons for keyboards and screen readers, a named group of their
+  // own (not read run into the answer), and only the latest message's set is shown (the server
+  // sends them as `buttons`, which the widget keeps under every past message).
+  function improveReplies(root, t) {
+    var messages = root.querySelectorAll(".rw-group-message .rw-message");
+    var latest = messages[messages.length - 1];
+    root.querySelectorAll(".rw-replies").forEach(function (replies) {
+      if (!replies.hasAttribute("role")) {
+        replies.setAttribute("role", "group");
+        replies.setAttribute("aria-label", t.suggestions);
+      }
+      var current = !!latest && latest.contains(replies);
+      if (replies.hidden === current) replies.hidden = !current;
+    });
     root.querySelectorAll(".rw-reply:not(a)").forEach(function (el) {
       if (el.getAttribute("role") === "button") return;
       el.setAttribute("role", "button");
@@ -127,20 +217,112 @@
         }
       });
     });
+  }
+
+  // Links in answers open a new tab (the widget's choice): say so, in the page's language.
+  function markNewTabLinks(root, t, pageLang) {
+    root.querySelectorAll(".rw-response a[target='_blank']").forEach(function (a) {
+      a.setAttribute("rel", "noopener noreferrer");
+      if (a.querySelector(".iom-new-tab")) return;
+      a.appendChild(hiddenText(" " + t.newTab, pageLang, "iom-new-tab"));
+    });
+  }
+
+  // The widget's own container is a plain region: its additions (the user's own message, a
+  // bubble the widget re-creates) are not announced. New bot messages are announced here, once
+  // each, counted by position: the stored history shown at load is not read out again.
+  function Announcer(panel, t, pageLang) {
+    var region = document.createElement("div");
+    region.className = "visually-hidden";
+    region.id = "chat-announcements";
+    region.setAttribute("aria-live", "polite");
+    region.setAttribute("aria-relevant", "additions");
+    panel.appendChild(region);
+    var seen = null;
+
+    function say(bubble) {
+      var text = bubble.querySelector(".rw-message-text");
+      if (!text) return;
+      var copy = text.cloneNode(true);
+      copy.querySelectorAll(".iom-new-tab").forEach(function (el) { el.remove(); });
+      var line = document.createElement("p");
+      line.appendChild(hiddenText(t.assistant + " ", pageLang, "iom-speaker"));
+      var body = document.createElement("span");
+      setLang(body, botLanguage(bubble));
+      body.textContent = copy.textContent.trim();
+      line.appendChild(body);
+      region.appendChild(line);
+      while (region.childNodes.length > ANNOUNCEMENTS_KEPT) region.removeChild(region.firstChild);
+    }
+
+    return {
+      // A bot message arrived on the socket: the widget shows it a moment later.
+      expect: function (root) {
+        if (seen === null) seen = root.querySelectorAll(BOT_BUBBLES).length;
+      },
+      update: function (root) {
+        if (seen === null) return;
+        var bubbles = root.querySelectorAll(BOT_BUBBLES);
+        for (var i = seen; i < bubbles.length; i++) say(bubbles[i]);
+        seen = Math.max(seen, bubbles.length);
+      }
+    };
+  }
+
+  function improveAccessibility(root, t, pageLang) {
+    markLanguages(root, t, pageLang);
+    improveReplies(root, t);
+    markNewTabLinks(root, t, pageLang);
     var input = root.querySelector(".rw-new-message");
     if (input && !input.getAttribute("aria-label")) input.setAttribute("aria-label", t.inputLabel);
     var send = root.querySelector(".rw-send");
     if (send && !send.getAttribute("aria-label")) send.setAttribute("aria-label", t.send);
     var log = root.querySelector(".rw-messages-container");
     if (log && !log.getAttribute("role")) {
-      log.setAttribute("role", "log");
-      log.setAttribute("aria-live", "polite");
+      log.setAttribute("role", "region");
       log.setAttribute("aria-label", t.log);
       log.setAttribute("tabindex", "0");
     }
-    root.querySelectorAll(".rw-response a[href]").forEach(function (a) {
-      a.setAttribute("rel", "noopener noreferrer");
-    });
+  }
+
+  // After a suggestion is chosen (its buttons disappear) or Send is pressed (the button is
+  // disabled once the box is empty), focus goes back to the message box, not to <body>.
+  function keepFocusInConversation(root) {
+    function backToInput() {
+      window.setTimeout(function () {
+        var input = root.querySelector(".rw-new-message");
+        if (input && !input.disabled && document.activeElement !== input) input.focus();
+      }, 0);
+    }
+    root.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest(".rw-reply:not(a)")) backToInput();
+    }, true);
+    root.addEventListener("submit", backToInput, true);
+  }
+
+  // If the Rasa server cannot be reached, the widget stays hidden (and its "Waiting for
+  // server..." is English only): say so, visibly, in the page's language.
+  function ConnectionNotice(panel, root, t) {
+    var notice = document.createElement("p");
+    notice.id = "chat-offline";
+    notice.className = "chat-offline";
+    notice.setAttribute("role", "alert");
+    notice.hidden = true;
+    panel.insertBefore(notice, root);
+    return {
+      offline: function () {
+        if (!notice.hidden) return;
+        notice.hidden = false;
+        notice.textContent = t.offline;
+        // Never connected: the widget shows nothing yet, so no empty frame either.
+        if (!root.querySelector(".rw-group-message")) panel.classList.add("chat-unreached");
+      },
+      online: function () {
+        notice.hidden = true;
+        notice.textContent = "";
+        panel.classList.remove("chat-unreached");
+      }
+    };
   }
 
   function start() {
@@ -148,11 +330,14 @@
     var t = TEXT[lang];
     translatePage(lang);
     var root = document.getElementById("chat");
+    var panel = root.parentNode;
     var config = window.IOM_CHAT_CONFIG || {};
     if (!window.WebChat || !window.WebChat.default) {
       root.textContent = t.unavailable;
       return;
     }
+    var announcer = Announcer(panel, t, lang);
+    var connection = ConnectionNotice(panel, root, t);
     window.WebChat.default({
       socketUrl: socketUrl(config),
       socketPath: "/socket.io/",
@@ -165,11 +350,22 @@
       hideWhenNotConnected: false,
       showMessageDate: false,
       customMessageDelay: function () { return 150; },
+      onSocketEvent: {
+        connect: connection.online,
+        connect_error: connection.offline,
+        disconnect: function (reason) {
+          if (reason !== "io client disconnect") connection.offline();
+        },
+        bot_uttered: function () { announcer.expect(root); }
+      },
       params: { storage: "local" }
     }, root);
-    new MutationObserver(function () { improveAccessibility(root, t); })
-      .observe(root, { childList: true, subtree: true });
-    improveAccessibility(root, t);
+    new MutationObserver(function () {
+      improveAccessibility(root, t, lang);
+      announcer.update(root);
+    }).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
+    improveAccessibility(root, t, lang);
+    keepFocusInConversation(root);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
