@@ -13,6 +13,9 @@
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
 #   IOM_RETENTION_DAYS (90)                 conversations with no message for that long are deleted (daily)
 #   IOM_RATE_LIMIT (40/30s)                 per-sender limit, shared by the servers through Redis
+#   IOM_ADDRESS_RATE_LIMIT (50/10s), IOM_NEW_CONVERSATION_LIMIT (30/10m)  per client address
+#   IOM_ACTION_TOKEN (random per run)       secret between the Rasa and the action servers
+#   IOM_TRUSTED_PROXIES (127.0.0.1)         whose X-Forwarded-For is believed: this nginx
 #   NGINX_LIMIT_EXEMPT                      addresses/ranges exempt from nginx's per-address limit
 # The database DB_NAME is created if missing. Logs: run/scaled/.
 set -euo pipefail
