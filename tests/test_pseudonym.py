@@ -51,6 +51,18 @@ FACTS = FactStore().current()
 # --- the pseudonym ---------------------------------------------------------------------------
 
 
+def test_forget_finds_a_web_chat_conversation_from_the_browsers_session_id():
+    """The widget keeps the session's secret in localStorage; the conversation is stored under
+    `web-` and the first 32 hex digits of SHA-256("web\\n" + secret) (README, "Privacy")."""
+    import hashlib
+
+    from privacy.pseudonym import candidates
+
+    secret = secrets.token_urlsafe(32)
+    channel, ids, missing = candidates(secret)
+    expected = "web-" + hashlib.sha256(f"web\n{secret}".encode()).hexdigest()[:32]
+    assert (channel, ids[0], missing) == ("web chat", expected, [])
+
 def test_pseudonym_is_stable_short_and_names_its_channel():
     key = b"a key for the tests"
     first = pseudonym("whatsapp", "whatsapp:+33612345678", key)
