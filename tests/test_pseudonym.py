@@ -13,6 +13,7 @@ any form, while the replies reached the right number and chat.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -413,10 +414,15 @@ def test_the_limit_applies_per_person(run):
     stored = [(s, json.loads(d)["text"]) for s, kind, d in rows(run["workdir"] / "tracker.db") if kind == "user"]
     assert [t for s, t in stored if s == wa(people["flood"])] == [QUESTION_EN] * LIMIT
     assert [t for s, t in stored if s == tgp(people["tg_flood"])] == [QUESTION_EN] * LIMIT
-    # The windows are kept in Redis under the pseudonyms.
+    # The windows are kept in Redis under a digest of each channel and pseudonym (throttle/:
+    # the first 32 hex digits of SHA-256 of "channel\npseudonym"), one per person.
+    def key(channel: str, conversation: str) -> str:
+        digest = hashlib.sha256(f"{channel}\n{conversation}".encode()).hexdigest()[:32]
+        return f"{RATE_PREFIX}sender:{digest}"
+
     assert set(run["redis_keys"]) == (
-        {f"{RATE_PREFIX}whatsapp:{wa(people[p])}" for p in ("wa", "refused", "flood", "calm")}
-        | {f"{RATE_PREFIX}telegram:{tgp(people[p])}" for p in ("tg", "tg_flood")}
+        {key("whatsapp", wa(people[p])) for p in ("wa", "refused", "flood", "calm")}
+        | {key("telegram", tgp(people[p])) for p in ("tg", "tg_flood")}
     )
 
 
