@@ -29,6 +29,8 @@ gets a reply even when the back end fails:
   answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300), so a hung action server costs the user seconds, not minutes.
+- what passes through it is counted for the Rasa server's metrics by channels/observed.py, which
+  wraps it (messages, reply time, throttled, redactions; README, "Operating it").
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import throttle
 from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, detect_language, normalise_language
 from channels.metadata import kept as kept_metadata
+from channels.observed import observed
 from privacy.redact import redact_message
 from server import channel_check
 from server.settings import MAX_MESSAGE_CHARS
@@ -201,8 +204,8 @@ def guarded(on_new_message: OnNewMessage) -> Guarded:
 
     async def handle(message: UserMessage, address: Optional[str] = None,
                      say_refusal: bool = True) -> Optional[Any]:
-        # Hook for a "throttled" counter: `refusal.reason` is "sender", "address" or
-        # "conversations".
+        # channels/observed.py counts the refusal (iom_throttled_total); `refusal.reason` says
+        # which limit: "sender", "address" or "conversations".
         refusal = await throttle.refusal(message, address)
         if refusal is not None:
             if refusal.first and say_refusal:
@@ -249,4 +252,4 @@ def guarded(on_new_message: OnNewMessage) -> Guarded:
                 logger.exception("Could not even send messages.unavailable (%s)", message.input_channel)
         return result
 
-    return handle
+    return observed(handle, reply_language)

@@ -12,6 +12,8 @@
 #   IOM_ALLOWED_ORIGINS  comma-separated origins whose pages may use the socket.io and REST
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
 #                        http://localhost:WEB_PORT); never '*'
+#   IOM_METRICS_PORT (9102)  Prometheus metrics of the Rasa server; the action server's on the
+#                        next port (README, "Operating it"); IOM_METRICS_HOST (127.0.0.1)
 #   IOM_RETENTION_DAYS (90)  conversations with no message for that long are deleted (daily)
 #   RUN_DIR (run)  TRACKER_DB (tracker.db)   where this run's logs go and its conversations are
 #                        kept (bench/soak.py runs a separate copy next to yours)
@@ -23,6 +25,7 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 RASA_HOST=${RASA_HOST:-127.0.0.1}
 WEB_PORT=${WEB_PORT:-8080}
 WEB_HOST=${WEB_HOST:-127.0.0.1}
+export IOM_METRICS_PORT=${IOM_METRICS_PORT:-9102}
 # Browsers may call the socket.io channel (checked by channels/socketio.py) and the REST channel
 # (Rasa's --cors) only from these origins.
 export IOM_ALLOWED_ORIGINS=${IOM_ALLOWED_ORIGINS:-http://127.0.0.1:${WEB_PORT},http://localhost:${WEB_PORT}}
@@ -80,8 +83,9 @@ echo "Starting the Rasa server on ${RASA_HOST}:${RASA_PORT} (log: $RUN/rasa.log)
 $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints "$RUN/endpoints.yml" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" "${api_args[@]}" --cors "${cors_args[@]}" > "$RUN/rasa.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:${RASA_PORT}/" rasa "${pids[-1]}"
 wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" actions "$actions_pid"
+# Ready: model loaded and the action server answering it (server/operations.py).
+wait_for "http://127.0.0.1:${RASA_PORT}/ready" rasa "${pids[-1]}"
 
 $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml" --interval 86400 > "$RUN/purge.log" 2>&1 &
 pids+=($!)
@@ -91,6 +95,11 @@ RASA_PORT="$RASA_PORT" $BIN/python web/server.py --host "$WEB_HOST" --port "$WEB
 pids+=($!)
 wait_for "http://${WEB_HOST}:${WEB_PORT}/health" web "${pids[-1]}"
 
+metrics="metrics: off (IOM_METRICS_PORT=off)"
+if [[ "$IOM_METRICS_PORT" =~ ^[0-9]+$ ]]; then
+  metrics="metrics (Prometheus): http://${IOM_METRICS_HOST:-127.0.0.1}:${IOM_METRICS_PORT}/metrics (Rasa server)
+            and :$((IOM_METRICS_PORT + 1))/metrics (action server)"
+fi
 cat <<MSG
 
 The IOM/OIM assistant is running.
@@ -98,6 +107,7 @@ The IOM/OIM assistant is running.
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   Terminal chat: make shell
+  Operating it: http://127.0.0.1:${RASA_PORT}/ready and /live; ${metrics}
   Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: $RUN/purge.log).
 MSG
 # Telegram / WhatsApp are enabled by their environment variables (README: "Connect to ...").

@@ -8,6 +8,8 @@
 #   RASA_PORT (5005)                        nginx: clients and channels connect here
 #   ACTIONS_PORT (5055)                     nginx in front of the action servers
 #   BASE_PORT (5100)                        Rasa servers on BASE_PORT+1.., action servers on BASE_PORT+51..
+#   IOM_METRICS_PORT (9102)                 metrics: Rasa servers on 9102.., then the action servers
+#                                           (one port per process, printed at start; README, "Operating it")
 #   RASA_AUTH_TOKEN                         enables Rasa's HTTP API behind this token (off when unset)
 #   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
@@ -63,12 +65,19 @@ $BIN/python -m privacy.purge --endpoints deploy/endpoints.yml
 rasa_ports=(); action_ports=()
 for i in $(seq 1 "$RASA_SERVERS"); do rasa_ports+=($((BASE_PORT + i))); done
 for i in $(seq 1 "$ACTION_SERVERS"); do action_ports+=($((BASE_PORT + 50 + i))); done
+# Metrics: one port per process (server/metrics_port.py): Rasa server i on METRICS_PORT+i, action
+# server j on the ports after them. An action server serves on its IOM_METRICS_PORT + 1.
+METRICS_PORT=${IOM_METRICS_PORT:-9102}
+rasa_metrics=(); action_metrics=()
+for i in "${!rasa_ports[@]}"; do rasa_metrics+=($((METRICS_PORT + i))); done
+for i in "${!action_ports[@]}"; do action_metrics+=($((METRICS_PORT + RASA_SERVERS + i))); done
 
 $BIN/python -m deploy.nginx "$(cd "$RUN" && pwd)" "$RASA_PORT" \
   "$ACTIONS_PORT" "${rasa_ports[*]}" "${action_ports[*]}" > "$RUN/nginx.conf"
 
 for i in "${!action_ports[@]}"; do
-  $BIN/rasa run actions --port "${action_ports[$i]}" > "$RUN/actions$i.log" 2>&1 &
+  IOM_METRICS_PORT=$((action_metrics[i] - 1)) \
+    $BIN/rasa run actions --port "${action_ports[$i]}" > "$RUN/actions$i.log" 2>&1 &
   pids+=($!)
 done
 
@@ -86,7 +95,7 @@ api_args=()
 # `ps` would show it to every user of the machine.
 if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then export RASA_AUTH_TOKEN; api_args=(--enable-api); fi
 start_rasa() {  # index
-  $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
+  IOM_METRICS_PORT=${rasa_metrics[$1]} $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
     --interface 127.0.0.1 --port "${rasa_ports[$1]}" "${api_args[@]}" > "$RUN/rasa$1.log" 2>&1 &
   pids+=($!)
 }
@@ -108,6 +117,10 @@ The IOM/OIM assistant runs as ${RASA_SERVERS} Rasa server(s) + ${ACTION_SERVERS}
   REST:   curl -s -XPOST http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook \\
             -H 'Content-Type: application/json' -d '{"sender":"me","message":"Qui est l OIM ?"}'
   nginx access log (which server answered): $RUN/access.log
+  Ready: http://127.0.0.1:${RASA_PORT}/ready (any server ready), each server's http://127.0.0.1:PORT/ready
+  Metrics (Prometheus, one port per process, on ${IOM_METRICS_HOST:-127.0.0.1}):
+    Rasa servers ${rasa_ports[*]}: ${rasa_metrics[*]}
+    action servers ${action_ports[*]}: ${action_metrics[*]}
   Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: $RUN/purge.log).
 Press Ctrl-C to stop. Stopping one Rasa server (kill its pid) leaves the others serving.
 MSG

@@ -15,9 +15,11 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
   (300 s), becomes IOM_ACTION_TIMEOUT (server/settings.py, default 5 s); and an action call whose
   connection is refused while the action server is still starting is sent again, for up to
   IOM_ACTION_START_WAIT seconds (default 10) after the start (server/action_start.py), so `make run`
-  can start both servers side by side; and Rasa's `configure_app` is wrapped (server/hardening.py):
-  unguarded input channels refused, the action server's secret sent with every action call, the
-  body limit, security headers, no CORS headers without an Origin.
+  can start both servers side by side; each custom action call's outcome is noted for the
+  metrics (server/action_outcome.py: failures by kind, the reply's language); and Rasa's
+  `configure_app` is wrapped (server/hardening.py): unguarded input channels refused, the action
+  server's secret sent with every action call, the body limit, security headers, no CORS headers
+  without an Origin.
 `IOM_PERF_PATCHES` chooses among the first four, for measuring each one: unset or `all` = every
 one, `0` or `none` = Rasa's own code, or a comma-separated list such as `validation,runner`.
 
@@ -77,10 +79,11 @@ def _module(name: str):
 def replaced_attributes(names: Sequence[str]) -> Dict[str, Optional[Tuple[str, ...]]]:
     """Every attribute of Rasa the chosen replacements (and the action timeout) replace, with the
     parameters each replacement expects (None: not a function)."""
-    from server import action_start, hardening
+    from server import action_outcome, action_start, hardening
 
     targets: Dict[str, Optional[Tuple[str, ...]]] = {
-        ACTION_TIMEOUT: None, **action_start.REPLACES, **hardening.REPLACES}
+        ACTION_TIMEOUT: None, **action_start.REPLACES, **action_outcome.REPLACES,
+        **hardening.REPLACES}
     for name in names:
         targets.update(_module(name).REPLACES)
     return targets
@@ -147,12 +150,13 @@ def install(server: bool = True) -> Tuple[str, ...]:
             "them), then update it and RASA_VERSIONS; until then, pin Rasa back (requirements.lock).")
     for name in names:
         _module(name).install()
-    from server import action_start, hardening
+    from server import action_outcome, action_start, hardening
     from server.settings import ACTION_START_WAIT
     from server.settings import ACTION_TIMEOUT as seconds
 
     hardening.install()
     action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
+    action_outcome.install()
     replace(ACTION_TIMEOUT, seconds)
     _installed = names
     return names

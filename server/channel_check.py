@@ -8,6 +8,11 @@ channels (server/hardening.py wraps `rasa.core.run.configure_app`), each channel
 is watched: `guarded(callback)` records the callback it wraps, and a channel whose blueprint did
 not wrap the callback it was given stops the start with `UnguardedChannel`, naming it.
 
+A channel that only adds routes and takes no user messages (server/operations.py: /ready,
+/live) says so with the class attribute `TAKES_NO_USER_MESSAGES = True`; its blueprint then gets,
+instead of Rasa's callback, one that drops whatever it is given (logged as an error), so the
+declaration cannot open a way around the guard.
+
 This module imports nothing of the project: channels/guard.py calls `guarded()` here (server/
 imports nothing from channels/).
 """
@@ -15,9 +20,12 @@ imports nothing from channels/).
 from __future__ import annotations
 
 import contextvars
+import logging
 from typing import Any, Callable, List, Optional, Sequence
 
 from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
 
 # The callbacks `guarded()` wrapped during the `blueprint()` call being watched.
 _WRAPPED: "contextvars.ContextVar[Optional[List[Any]]]" = contextvars.ContextVar(
@@ -43,6 +51,14 @@ def watch(channel: Any, unguarded: List[str]) -> Callable[[], None]:
     inner = channel.blueprint
 
     def blueprint(on_new_message: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(channel, "TAKES_NO_USER_MESSAGES", False) is True:
+            name = _describe(channel)
+
+            async def dropped(message: Any) -> None:
+                logger.error("Input channel %s passed a user message; dropped (it declares "
+                             "TAKES_NO_USER_MESSAGES)", name)
+
+            return inner(dropped, *args, **kwargs)
         token = _WRAPPED.set([])
         try:
             result = inner(on_new_message, *args, **kwargs)

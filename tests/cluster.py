@@ -168,7 +168,8 @@ class Cluster:
             # the Rasa servers off unless a test sets them (its clients all share 127.0.0.1).
             "IOM_TRUSTED_PROXIES": "127.0.0.1",
             "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
-            **self.extra_env,
+            # No metrics ports unless a test asks (never the defaults 9102/9103 a developer may hold).
+            "IOM_METRICS_PORT": "off", **self.extra_env,
         }
 
     def _spawn(self, args: List[str], log_name: str,

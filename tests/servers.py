@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -35,6 +35,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_pair() -> int:
+    """A free port whose next port is free too: IOM_METRICS_PORT for a Rasa server (that port)
+    and its action server (the next one)."""
+    for _ in range(50):
+        first = free_port()
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", first + 1))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError("no two consecutive free ports")
 
 
 def http(
@@ -87,6 +101,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # Metrics (README, "Operating it"): the Rasa server's on this port, the action server's on
+        # the next one; never the defaults (9102, 9103), which a developer's `make run` may hold.
+        self.metrics_port = free_port_pair()
         self.token = secrets.token_hex(16)
         self.tracker_db = self.workdir / "tracker.db"
         self.credentials = credentials
@@ -99,7 +116,8 @@ class Stack:
         self.env = {
             **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
             "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
-            "IOM_ACTION_TOKEN": secrets.token_urlsafe(32), **(env or {})
+            "IOM_ACTION_TOKEN": secrets.token_urlsafe(32),
+            "IOM_METRICS_PORT": str(self.metrics_port), **(env or {})
         }
         if facts_file:
             self.env["IOM_FACTS_FILE"] = str(facts_file)
@@ -202,3 +220,56 @@ def web_conversation_id(session_secret: str) -> str:
 def texts(replies: List[Dict]) -> str:
     """All reply texts of one turn, joined."""
     return "\n".join(r.get("text", "") for r in replies)
+
+
+async def socketio_session(url: str, origin: str, session_id: Optional[str], messages: List[str],
+                           custom_data: Dict[str, Any]) -> Tuple[str, List[Dict]]:
+    """The web chat's socket.io channel as the widget uses it (python-socketio's client): a
+    session (`session_id`: a secret the server gave before, to continue that conversation, or
+    None), then each message with `custom_data` as the widget's metadata. Returns the session's
+    secret as the server confirmed it (the conversation is `web_conversation_id` of it) and
+    every bot message."""
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient()
+    replies: List[Dict] = []
+    secrets_confirmed: List[str] = []
+    confirmed = asyncio.Event()
+    arrived = asyncio.Event()
+
+    @client.on("session_confirm")
+    async def on_confirm(secret):
+        secrets_confirmed.append(secret)
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    async def on_bot(data):
+        replies.append(data)
+        arrived.set()
+
+    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 pins;
+    # the browser test (tests/test_web_widget.py) covers the websocket transport.
+    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
+                         transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        secret = secrets_confirmed[0]
+        for message in messages:
+            arrived.clear()
+            await client.emit("user_uttered", {
+                "message": message, "session_id": secret, "customData": custom_data,
+            })
+            await asyncio.wait_for(arrived.wait(), 60)
+            await asyncio.sleep(0.5)  # the rest of this turn's messages
+    finally:
+        await client.disconnect()
+    return secret, replies
+
+
+async def socketio_conversation(url: str, origin: str, session_id: Optional[str],
+                                messages: List[str], custom_data: Dict[str, Any]) -> List[Dict]:
+    """`socketio_session`'s bot messages only."""
+    return (await socketio_session(url, origin, session_id, messages, custom_data))[1]

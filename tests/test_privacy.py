@@ -16,13 +16,12 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List
 
 import pytest
-import socketio
 import yaml
 
-from tests.servers import BIN, ROOT, Stack, free_port, web_conversation_id
+from tests.servers import BIN, ROOT, Stack, free_port, socketio_session, web_conversation_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -66,46 +65,6 @@ def web_credentials() -> str:
     return yaml.safe_dump(keep)
 
 
-async def _socketio_conversation(url: str, origin: str, messages: List[str]) -> Tuple[str, List[Dict]]:
-    """A web chat conversation; (the session's secret, the replies)."""
-    client = socketio.AsyncClient()
-    replies: List[Dict] = []
-    confirmed = asyncio.Event()
-    arrived = asyncio.Event()
-
-    secrets: List[str] = []
-
-    @client.on("session_confirm")
-    async def on_confirm(secret):
-        secrets.append(secret)
-        confirmed.set()
-
-    @client.on("bot_uttered")
-    async def on_bot(data):
-        replies.append(data)
-        arrived.set()
-
-    # Long-polling: python-engineio's websocket client needs a newer aiohttp than Rasa 3.6 pins;
-    # the browser test (tests/test_web_widget.py) covers the websocket transport.
-    await client.connect(url, headers={"Origin": origin}, socketio_path="/socket.io",
-                         transports=["polling"])
-    try:
-        await client.emit("session_request", {"session_id": None})
-        await asyncio.wait_for(confirmed.wait(), 30)
-        session_id = secrets[0]
-        for message in messages:
-            arrived.clear()
-            await client.emit("user_uttered", {
-                "message": message, "session_id": session_id,
-                "customData": {"language": "fr", "phone": "+212 6 61 23 45 67"},
-            })
-            await asyncio.wait_for(arrived.wait(), 60)
-            await asyncio.sleep(0.5)  # the rest of this turn's messages
-    finally:
-        await client.disconnect()
-    return session_id, replies
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("privacy")
@@ -122,7 +81,8 @@ def run(tmp_path_factory):
             for text in REST_MESSAGES
         ]
         secret, socket_replies = asyncio.run(
-            _socketio_conversation(stack.url, origin, SOCKET_MESSAGES)
+            socketio_session(stack.url, origin, None, SOCKET_MESSAGES,
+                             {"language": "fr", "phone": "+212 6 61 23 45 67"})
         )
     finally:
         stack.stop()

@@ -59,9 +59,9 @@ def own_values():
 
 def test_installed_rasa_passes_the_check():
     assert server.check(server.PATCHES) == []
-    # Every replacement declares what it replaces; the action timeout and Rasa's configure_app
-    # (server/hardening.py) are always there.
-    assert len(server.replaced_attributes(server.PATCHES)) == 10
+    # Every replacement declares what it replaces; the action timeout, the action outcome
+    # (server/action_outcome.py) and Rasa's configure_app (server/hardening.py) are always there.
+    assert len(server.replaced_attributes(server.PATCHES)) == 11
 
 
 def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
@@ -99,6 +99,21 @@ def test_the_start_retry_is_installed_whichever_replacements_are_chosen(monkeypa
     assert action_start._inner is action_session.request
     server.restore()
     assert EndpointConfig.request is patching.original(action_start.REQUEST)
+
+
+def test_action_outcomes_are_counted_whichever_replacements_are_chosen(monkeypatch):
+    """The metrics' action errors and reply language (server/action_outcome.py) in every
+    IOM_PERF_PATCHES mode, Rasa's own code included."""
+    from rasa.core.actions.action import RemoteAction
+
+    from server import action_outcome
+
+    monkeypatch.setenv("IOM_PERF_PATCHES", "0")
+    assert server.install() == ()
+    assert RemoteAction.run is action_outcome.run
+    assert action_outcome._inner is patching.original(action_outcome.RUN)  # Rasa's own
+    server.restore()
+    assert RemoteAction.run is patching.original(action_outcome.RUN)
 
 
 def test_a_renamed_internal_stops_the_install_before_anything_is_replaced(monkeypatch):
