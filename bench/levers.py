@@ -48,7 +48,7 @@ def measure(setting: str, work: Path, actions_port: int, args: argparse.Namespac
         f'action_endpoint:\n  url: "http://{HOST}:{actions_port}/webhook"\n'
         "tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
         f"  dialect: sqlite\n  db: {work / (setting.replace(',', '-') + '.db')}\n")
-    (work / "credentials.yml").write_text("rest:\n")
+    (work / "credentials.yml").write_text("channels.rest.GuardedRestInput:\n")
     log = work / "rasa.log"
     rasa = spawn([str(BIN / "python"), "-m", "server.rasa_cli", "run", "--model",
                   str(ROOT / "models" / "iom.tar.gz"), "--endpoints", str(endpoints),

@@ -245,6 +245,7 @@ def main() -> int:
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
            "WEB_PORT": str(web_port), "RUN_DIR": str(workdir), "IOM_RATE_LIMIT": "off",
+           "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
            "TRACKER_DB": str(workdir / "tracker.db"), "RASA_TELEMETRY_ENABLED": "false"}
     print(f"Starting the assistant as `make run` does (logs: {workdir})", flush=True)
     run = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env,

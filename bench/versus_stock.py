@@ -81,7 +81,8 @@ STOCK_CONVERSATIONS = [
 def env() -> Dict[str, str]:
     # IOM_RATE_LIMIT off: a benchmark sends far more per sender than a person (throttle/).
     return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONDONTWRITEBYTECODE": "1", "IOM_RATE_LIMIT": "off"}
+            "PYTHONDONTWRITEBYTECODE": "1", "IOM_RATE_LIMIT": "off",
+            "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off"}
 
 
 def spawn(args: List[str], cwd: Path, log: Path, extra_env: Optional[Dict] = None) -> subprocess.Popen:
@@ -338,7 +339,7 @@ def start_ours(bot: Bot, model_args: List[str], work: Path, args: argparse.Names
             "" if args.in_memory else
             f"tracker_store:\n  type: {store}\n  dialect: sqlite\n  db: {work / 'ours.db'}\n"
             + extra))
-    (work / "ours-credentials.yml").write_text("rest:\n")
+    (work / "ours-credentials.yml").write_text("channels.rest.GuardedRestInput:\n")
     bot.start([*command, "run"], [*model_args, "--endpoints", str(endpoints),
                                   "--credentials", str(work / "ours-credentials.yml")],
               ROOT, work, "Bonjour", extra_env)

@@ -9,8 +9,9 @@ gets a reply even when the back end fails:
 - nothing left -> messages.empty; more than IOM_MAX_MESSAGE_CHARS characters (default 1000)
   -> messages.too_long; neither reaches NLU, so a 100 KB message costs nothing;
 - a typed "/intent{...}" is only let through as a button payload when it looks like one (known
-  shape, plain entity values); anything else loses its leading slash and is read as text, so a
-  user cannot inject entity values (for instance markup) into the answers;
+  shape, an intent and entities of domain.yml, plain entity values); anything else loses its
+  leading slash and is read as text, so a user cannot inject entity values (for instance markup)
+  into the answers, nor have Rasa quote unknown names into its log;
 - every turn must produce a reply. Rasa 3.6 swallows a failing custom action (the action server
   down, erroring or too slow: `MessageProcessor._run_action` logs "Encountered an exception while
   running action" and carries on without the action's events), so the bot would say nothing. The
@@ -22,8 +23,10 @@ gets a reply even when the back end fails:
   metadata is replaced by [email], [phone], [number] before Rasa sees the message;
 - message metadata is cut down to what the assistant uses (channels/metadata.py: `language`,
   `message_id`, 256 bytes at most), since it is stored with every message;
-- a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/) is neither processed nor
-  stored: told messages.slow_down once per window, then nothing (the REST channel answers 429);
+- a sender over the per-sender limit (IOM_RATE_LIMIT, throttle/), or a message from a client
+  address over the per-address limits (REST and socket.io: messages, new conversations), is
+  neither processed nor stored: told messages.slow_down once, then nothing (the REST channel
+  answers 429);
 - the action server call times out after IOM_ACTION_TIMEOUT seconds (default 5; Rasa's own
   default is 300; set by server.install(), not with IOM_PERF_PATCHES=0), so a hung action server
   costs the user seconds, not minutes.
@@ -34,12 +37,16 @@ gets a reply even when the back end fails:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
 import re
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, Optional
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+
+import yaml
 
 from rasa.core.channels.channel import UserMessage
 
@@ -48,13 +55,12 @@ from actions.facts import FactsError, FactStore
 from actions.language import SUPPORTED, conversation_fallback, detect_language
 from channels.metadata import kept as kept_metadata
 from channels.observed import observed
-from privacy.redact import redact, redact_message
-from server.settings import env_number
+from privacy.redact import redact_message
+from server import channel_check
+from server.settings import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
-
-MAX_MESSAGE_CHARS: int = env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)
 
 # The Rasa server reads the same facts file as the action server for these few replies.
 FACT_STORE = FactStore()
@@ -67,7 +73,9 @@ _LAST_RESORT = {
 }
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+Guarded = Callable[..., Awaitable[Any]]
 
+DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 # What a button payload looks like: /intent or /intent{"entity":"plain value"}.
 _PAYLOAD = re.compile(r"^/([a-z][a-z0-9_]{0,63})(\{.{0,500}\})?$", re.DOTALL)
 _PLAIN_VALUE = re.compile(r"^[\w .'\-]{1,64}$")
@@ -86,12 +94,30 @@ def clean_text(text: Any) -> str:
     ).strip()
 
 
+@functools.lru_cache(maxsize=1)
+def _domain_names() -> Tuple[frozenset, frozenset]:
+    """The intents and entities of domain.yml (what the model was trained with): a payload with
+    other names is read as text. Rasa would warn about unknown names, quoting them (user text)
+    into its log at the default level."""
+    try:
+        with open(DOMAIN_FILE, encoding="utf-8") as file:
+            domain = yaml.safe_load(file) or {}
+    except (OSError, yaml.YAMLError):
+        logger.exception("Cannot read %s: payloads are read as text", DOMAIN_FILE)
+        return frozenset(), frozenset()
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []]
+    entities = [e if isinstance(e, str) else next(iter(e)) for e in domain.get("entities") or []]
+    return frozenset(intents), frozenset(entities)
+
+
 def safe_payload(text: str) -> str:
-    """`text` if it is a well-formed button payload or plain text, else the text without its '/'."""
+    """`text` if it is a well-formed button payload (an intent and entities of the domain, plain
+    values) or plain text, else the text without its '/'."""
     if not text.startswith("/"):
         return text
     match = _PAYLOAD.match(text)
-    if match and match.group(1) not in _RESERVED_INTENTS:
+    intents, known_entities = _domain_names()
+    if match and match.group(1) not in _RESERVED_INTENTS and match.group(1) in intents:
         entities = match.group(2)
         if entities is None:
             return text
@@ -100,7 +126,8 @@ def safe_payload(text: str) -> str:
         except ValueError:
             values = None
         if isinstance(values, dict) and all(
-            isinstance(k, str) and _PLAIN_VALUE.match(k) and isinstance(v, str) and _PLAIN_VALUE.match(v)
+            isinstance(k, str) and k in known_entities
+            and isinstance(v, str) and _PLAIN_VALUE.match(v)
             for k, v in values.items()
         ):
             return text
@@ -189,11 +216,23 @@ class _ReplyWatch:
             del self.channel.send_response
 
 
-def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
-    async def handle(message: UserMessage) -> Optional[Any]:
-        refusal = await throttle.refusal(message)
+def guarded(on_new_message: OnNewMessage) -> Guarded:
+    """The gate around the callback Rasa gives a channel's blueprint. Call it from `blueprint()`:
+    the start-up refuses a channel whose blueprint does not (server/channel_check.py).
+
+    The returned `handle(message, address=None, say_refusal=True)` takes the client `address`
+    from channels that have one (REST, socket.io: channels/client_address.py) for the
+    per-address limits; `say_refusal=False` when the channel answers a refusal itself (REST's
+    429), so that refusing costs no language detection."""
+    channel_check.guarded(on_new_message)
+
+    async def handle(message: UserMessage, address: Optional[str] = None,
+                     say_refusal: bool = True) -> Optional[Any]:
+        # channels/observed.py counts the refusal (iom_throttled_total); `refusal.reason` says
+        # which limit: "sender", "address" or "conversations".
+        refusal = await throttle.refusal(message, address)
         if refusal is not None:
-            if refusal.first:
+            if refusal.first and say_refusal:
                 message.text = message.text[:500] if isinstance(message.text, str) else ""
                 await _say(message, "slow_down", seconds=math.ceil(refusal.retry_after))
             return refusal
@@ -221,19 +260,20 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("Handling a message of sender %r failed", redact(message.sender_id))
+            # No sender id and no text in the log (README, "Privacy").
+            logger.exception("Handling a %s message failed", message.input_channel)
         finally:
             watch.close()
         if watch.sent == 0:
             # The usual cause: the action server is down, failing or too slow (Rasa logged it).
             logger.warning(
-                "No reply for sender %r (action server down or failing?): sent messages.unavailable",
-                redact(message.sender_id),  # REST senders are whatever the client chose
+                "No reply to a %s message (action server down or failing?): sent "
+                "messages.unavailable", message.input_channel,
             )
             try:
                 await _say(message, "unavailable")
             except Exception:
-                logger.exception("Could not even send messages.unavailable to %r", redact(message.sender_id))
+                logger.exception("Could not even send messages.unavailable (%s)", message.input_channel)
         return result
 
     return observed(handle, reply_language)

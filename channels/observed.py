@@ -3,8 +3,8 @@
 `observed(handle, language_of)` wraps the guard's handler (channels/guard.py), the one gate
 every channel's user messages pass, and watches what goes in and what comes out, so the guard's
 own code stays about answering people:
-- a message the guard refuses over the per-sender limit (it returns the throttle's refusal)
-  counts in `iom_throttled_total{channel}` and nowhere else;
+- a message the guard refuses over a limit (per sender or per client address: it returns the
+  throttle's refusal) counts in `iom_throttled_total{channel}` and nowhere else;
 - every other message counts once in `iom_messages_total{channel,language}` and its turn's
   duration, from its arrival to the end of the turn (the last reply sent or collected), in
   `iom_reply_seconds{channel}`. The language is the one the action server answered in
@@ -12,7 +12,8 @@ own code stays about answering people:
   server (the guard's own notices, the action server down) it is `language_of(message)`, the
   guard's own choice for its notices;
 - the placeholders the guard's redaction put in the text and the metadata (privacy/redact.py:
-  [email], [phone], [number]) count in `iom_redactions_total{kind}`.
+  [email], [phone], [number], [name], [address], [birthdate]) count in
+  `iom_redactions_total{kind}`.
 Labels come from closed sets only (server/metrics.py): never the text, the sender or a country.
 """
 
@@ -24,13 +25,14 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import UserMessage
 
-from privacy.redact import EMAIL, NUMBER, PHONE
+from privacy.redact import ADDRESS, BIRTHDATE, EMAIL, NAME, NUMBER, PHONE
 from server import metrics
 from throttle import Refusal
 
-Handle = Callable[[UserMessage], Awaitable[Any]]
+Handle = Callable[..., Awaitable[Any]]
 
-PLACEHOLDERS = {"email": EMAIL, "phone": PHONE, "number": NUMBER}
+PLACEHOLDERS = {"email": EMAIL, "phone": PHONE, "number": NUMBER, "name": NAME,
+                "address": ADDRESS, "birthdate": BIRTHDATE}
 
 
 def _placeholders(text: Any, metadata: Any) -> dict:
@@ -48,14 +50,15 @@ def _count_redactions(before: dict, after: dict) -> None:
 
 
 def observed(handle: Handle, language_of: Callable[[UserMessage], str]) -> Handle:
-    async def observe(message: UserMessage) -> Optional[Any]:
+    async def observe(message: UserMessage, *args: Any, **kwargs: Any) -> Optional[Any]:
+        # *args, **kwargs: the guard's own (the client address, say_refusal), passed on.
         started = time.perf_counter()
         channel = metrics.channel_label(message.input_channel)
         before = _placeholders(message.text, message.metadata)
         turn = metrics.start_turn()
         result = None
         try:
-            result = await handle(message)
+            result = await handle(message, *args, **kwargs)
             return result
         finally:
             if isinstance(result, Refusal):

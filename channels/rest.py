@@ -7,10 +7,14 @@ JSON body `{"error": "..."}` saying what is wrong:
 
 - 415 unless the body is sent as `application/json`; 413 over IOM_MAX_BODY_BYTES (default 1 MB);
 - 400 for a body that is not UTF-8 JSON, not a JSON object, without a `sender` string of 1 to
-  255 printable characters, without a `message` string, or with `metadata` that is not an object.
+  255 printable characters, with a sender of the form of another channel's conversation ids
+  (`wa-`, `tg-`, `web-` and 32 hex digits: REST never writes into a WhatsApp, Telegram or web
+  chat conversation), without a `message` string, or with `metadata` that is not an object.
+- the client's address (channels/client_address.py) goes to the guard for the per-address
+  limits (throttle/).
 
 Valid requests go through `channels.guard.guarded` like every channel (empty / too long / faults
-answered politely); a message over the sender's limit (throttle/) gets 429 with `Retry-After`
+answered politely); a message over a limit (throttle/: per sender, per address) gets 429 with `Retry-After`
 and `{"error": ..., "retry_after": seconds}` (with `?stream=true` the stream has already begun:
 the refusal comes as the guard's polite text, once per window). The reply format is Rasa's: a JSON list of bot messages; `?stream=true` streams
 them as in Rasa. Registered in credentials.yml as `channels.rest.GuardedRestInput`, under the name
@@ -19,11 +23,12 @@ them as in Rasa. Registered in credentials.yml as `channels.rest.GuardedRestInpu
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import json
 import logging
 import math
-import os
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
@@ -36,12 +41,14 @@ from sanic.response import HTTPResponse, ResponseStream
 
 import throttle
 from channels.guard import guarded
+from privacy.pseudonym import is_pseudonym
+from channels import client_address
 from server import drain
+from server.settings import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 255  # the tracker store's sender_id column is VARCHAR(255)
-MAX_BODY_BYTES = int(os.environ.get("IOM_MAX_BODY_BYTES") or 1_000_000)
 
 
 class BadRequest(Exception):
@@ -74,6 +81,10 @@ def parse_request(content_type: str, body: bytes) -> Tuple[str, str, Optional[Di
         raise BadRequest(
             400, f"'sender' must be at most {MAX_SENDER_CHARS} printable characters"
         )
+    if is_pseudonym(sender):
+        raise BadRequest(
+            400, "'sender' must not have the form of another channel's conversation ids "
+                 "(wa-, tg-, web- and 32 hex digits)")
     message = data.get("message")
     if not isinstance(message, str):
         raise BadRequest(400, "'message' is required and must be a string")
@@ -83,13 +94,42 @@ def parse_request(content_type: str, body: bytes) -> Tuple[str, str, Optional[Di
     return sender, message, metadata
 
 
+_TOO_MANY = {
+    "sender": "too many messages from this sender",
+    "address": "too many messages from this address",
+    "conversations": "too many new conversations from this address",
+}
+
+
+# A client address over its limits is answered after a pause (at most this many seconds, and
+# never more than the window's rest), so that a flood from one address, which waits for each
+# answer, slows down by itself instead of keeping the server busy with refusals; at most
+# MAX_HELD refusals wait at once (beyond, the answer goes at once). A sender over its own limit
+# is answered at once.
+REFUSAL_PAUSE = 1.0
+MAX_HELD = 256
+_held = 0
+
+
+async def pause_before_refusing(refusal: "throttle.Refusal") -> None:
+    global _held
+    if refusal.reason == "sender" or _held >= MAX_HELD:
+        return
+    _held += 1
+    try:
+        await asyncio.sleep(min(REFUSAL_PAUSE, refusal.retry_after))
+    finally:
+        _held -= 1
+
+
 def too_many(refusal: "throttle.Refusal") -> HTTPResponse:
-    """429 for a message over the sender's limit (IOM_RATE_LIMIT): JSON error and Retry-After."""
-    limit, _ = throttle.configured()
+    """429 for a message over a limit (throttle/): JSON error and Retry-After."""
+    limit = refusal.limit or throttle.configured().sender
     seconds = max(1, math.ceil(refusal.retry_after))
+    within = f" (at most {limit.count} in {limit.seconds:g} s)" if limit else ""
     return response.json(
-        {"error": f"too many messages from this sender (at most {limit.count} in "
-                  f"{limit.seconds:g} s); this one was not processed, retry in {seconds} s",
+        {"error": f"{_TOO_MANY.get(refusal.reason, _TOO_MANY['sender'])}{within}; this one "
+                  f"was not processed, retry in {seconds} s",
          "retry_after": seconds},
         status=429, headers={"Retry-After": str(seconds)},
     )
@@ -128,16 +168,21 @@ class GuardedRestInput(RestInput):
                 logger.info("Rejected a REST webhook call (%s): %s", bad.status, bad.error)
                 return response.json({"error": bad.error}, status=bad.status)
 
+            address = client_address.of_request(request)
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
-                    self.stream_response(handle, text, sender, self.name(), metadata),
+                    self.stream_response(
+                        functools.partial(handle, address=address), text, sender, self.name(),
+                        metadata),
                     content_type="text/event-stream",
                 )
             collector = CollectingOutputChannel()
             result = await handle(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata),
+                address=address, say_refusal=False,  # answered below: 429
             )
-            if isinstance(result, throttle.Refusal):  # over the per-sender limit: not processed
+            if isinstance(result, throttle.Refusal):  # over a limit: not processed
+                await pause_before_refusing(result)
                 return too_many(result)
             return response.json(collector.messages)
 

@@ -11,8 +11,20 @@ channel). What it changes compared with `rasa.core.channels.socketio.SocketIOInp
   check off. Allowed origins come from `IOM_ALLOWED_ORIGINS` (comma-separated), else the chat
   page's own origin (http://127.0.0.1:WEB_PORT and http://localhost:WEB_PORT, WEB_PORT 8080),
   else the `cors_allowed_origins` list of credentials.yml. `*` is never accepted.
-- A session id must look like one (the widget's uuid), and a message is only accepted for the
-  session this socket joined, so one browser cannot post into another's conversation.
+- A session belongs to the browser that holds its secret, and a socket writes only into the
+  session it asked for. The `session_id` the server confirms (and the widget keeps in
+  localStorage, and sends back when it reconnects or the page reloads) is a secret of 256 random
+  bits made by the server (privacy/pseudonym.py `new_web_token`); the conversation is stored
+  under `web-` + its SHA-256 (`web_conversation`), so neither the tracker store nor a log holds
+  the secret, and no id a client picks can name another channel's conversation (REST senders
+  cannot use `web-` ids either: channels/rest.py). A `session_request` without a well-formed
+  secret gets a new one (a new conversation); a message is handled for the conversation of the
+  socket's own `session_request`, and only if it names that session.
+- The client's address (channels/client_address.py, read when the socket connects) goes with each
+  message to the guard, for the per-address limits (throttle/): a client that opens a new session
+  before each message is limited like one that picks a new REST sender id.
+- A polling request with more packets than Engine.IO decodes (16) gets a 400, not a traceback
+  in the log.
 - Metadata is always a dict (the widget sends the page language as `customData`), text a string,
   and every message goes through `channels.guard.guarded`.
 - Each bot message says its language (`WebChatOutput`): the page marks every bubble with the
@@ -23,12 +35,12 @@ channel). What it changes compared with `rasa.core.channels.socketio.SocketIOInp
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
 import os
 import re
-import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import rasa.core.channels.channel
@@ -42,14 +54,15 @@ from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 
 from actions.language import normalise_language
+from channels import client_address
 from channels.guard import guarded
+from privacy.pseudonym import is_web_token, new_web_token, web_conversation
 from server import drain, internals
 
 logger = logging.getLogger(__name__)
 
 ORIGINS_ENV = "IOM_ALLOWED_ORIGINS"
 DEFAULT_WEB_PORT = 8080
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -94,6 +107,37 @@ def _metadata(value: Any) -> Dict[Text, Any]:
         except ValueError:
             return {}
     return value if isinstance(value, dict) else {}
+
+
+async def _maybe_await(result: Any) -> None:
+    # python-socketio 5.x's AsyncServer.enter_room/leave_room are coroutines; Rasa calls
+    # enter_room without awaiting it (RasaHQ/rasa#13027).
+    if inspect.isawaitable(result):
+        await result
+
+
+def _bad_payload_is_400(handle_request: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Engine.IO's request handler, with a 400 for a polling POST of more packets than it decodes.
+
+    python-engineio (4.x) decodes at most `Payload.max_decode_packets` (16) packets, separated by
+    the record separator \x1e (Engine.IO 4), per polling POST; more raise ValueError inside
+    `AsyncServer.handle_request`, which logs it with a traceback ("post request handler error")
+    and answers 200. Refused here before Engine.IO sees it. Reach-in: Engine.IO's payload format
+    and limit, and the Sanic driver routing to `eio.handle_request` as looked up when the
+    blueprint is registered (its first argument is the Sanic request)."""
+    from engineio.payload import Payload
+
+    @functools.wraps(handle_request)
+    async def handle(request: Request, *args: Any, **kwargs: Any) -> Any:
+        body = request.body or b""
+        if request.method == "POST" and body.count(b"\x1e") >= Payload.max_decode_packets:
+            logger.info("Refused a socket.io polling request of more than %d packets (400)",
+                        Payload.max_decode_packets)
+            return response.json({"error": "too many socket.io packets in one request"},
+                                 status=400)
+        return await handle_request(request, *args, **kwargs)
+
+    return handle
 
 
 def page_metadata(language: Any) -> Dict[Text, Any]:
@@ -188,6 +232,8 @@ class SocketIOInput(RasaSocketIOInput):
         on_new_message = guarded(on_new_message)
         logger.info("socket.io channel accepts browsers from: %s", ", ".join(self.allowed_origins))
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(self.allowed_origins))
+        # The route Engine.IO attaches (when the blueprint is registered) is this attribute.
+        sio.eio.handle_request = _bad_payload_is_400(sio.eio.handle_request)
         socketio_webhook = OriginCheckedSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         # Rasa's get_output_channel() reads it.
         self.sio = sio
@@ -210,43 +256,42 @@ class SocketIOInput(RasaSocketIOInput):
                     )
                 if not payload:
                     return False
-            logger.debug("User %s connected to the socket.io endpoint.", sid)
+            # python-engineio's Sanic driver puts the Sanic request in the environ (its
+            # REMOTE_ADDR is always 127.0.0.1): the peer and X-Forwarded-For are read from it.
+            request = environ.get("sanic.request") if isinstance(environ, dict) else None
+            address = client_address.of_request(request) if request is not None else None
+            await sio.save_session(sid, {"address": address}, namespace=self.namespace)
             return True
-
-        @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text) -> None:
-            logger.debug("User %s disconnected from the socket.io endpoint.", sid)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = (
-                requested
-                if isinstance(requested, str) and SESSION_ID.match(requested)
-                else uuid.uuid4().hex
-            )
+            secret = requested if is_web_token(requested) else new_web_token()
+            session = await sio.get_session(sid, namespace=self.namespace)
             if self.session_persistence:
-                entered = sio.enter_room(sid, session_id, namespace=self.namespace)
-                if inspect.isawaitable(entered):
-                    await entered
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+                conversation = web_conversation(secret)
+                previous = session.get("conversation")
+                if previous and previous != conversation:
+                    await _maybe_await(sio.leave_room(sid, previous, namespace=self.namespace))
+                await _maybe_await(sio.enter_room(sid, conversation, namespace=self.namespace))
+                session.update(secret=secret, conversation=conversation)
+                await sio.save_session(sid, session, namespace=self.namespace)
+            await sio.emit("session_confirm", secret, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
+            session = await sio.get_session(sid, namespace=self.namespace)
             output_channel = WebChatOutput(sio, self.bot_message_evt)
             if self.session_persistence:
-                session_id = data.get("session_id")
-                if not isinstance(session_id, str) or session_id not in (
-                    sio.rooms(sid, namespace=self.namespace) or []
-                ):
-                    logger.warning(
-                        "Ignored a socket.io message for a session this socket did not join "
+                if not session.get("secret") or data.get("session_id") != session["secret"]:
+                    logger.info(
+                        "Ignored a socket.io message for a session this socket did not ask for "
                         "(send `session_request` first)."
                     )
                     return
-                sender_id = session_id
+                sender_id = session["conversation"]
             else:
                 sender_id = sid
             text = data.get("message")
@@ -257,6 +302,6 @@ class SocketIOInput(RasaSocketIOInput):
                 input_channel=self.name(),
                 metadata=_metadata(data.get(self.metadata_key)),
             )
-            await on_new_message(message)
+            await on_new_message(message, address=session.get("address"))
 
         return socketio_webhook

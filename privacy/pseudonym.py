@@ -18,6 +18,14 @@ from a pseudonym to the number, nor test guessed numbers against the stored ids.
 
 `python -m privacy.pseudonym whatsapp:+33612345678` prints a person's conversation id (to read
 their tracker through Rasa's HTTP API, for example); `make forget` uses `candidates`.
+
+The web chat's conversations are kept under an id derived the same way, without a key, from a
+secret the server gives the browser (channels/socketio.py): the browser keeps the secret (the
+widget's `session_id` in localStorage) and proves with it that the conversation is its own; the
+tracker store and the logs only ever see `web-` and 32 hex digits of its SHA-256, from which the
+secret cannot be found (it has 256 random bits).
+
+    web_conversation(token) -> "web-" + 32 hex digits
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 import sys
 from typing import Any, List, Optional, Tuple
 
@@ -37,6 +46,11 @@ CHANNELS = {
     "telegram": ("tg-", "TELEGRAM_TOKEN"),
 }
 HEX_DIGITS = 32  # 128 bits of the HMAC: no two people share a conversation id
+WEB_PREFIX = "web-"
+_PSEUDONYM = re.compile(r"^(?:%s)[0-9a-f]{%d}$" % (
+    "|".join([p for p, _ in CHANNELS.values()] + [WEB_PREFIX]), HEX_DIGITS))
+# The web chat's secret: 32 random bytes, URL-safe base64 without padding (43 characters).
+_WEB_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-.()/]")
 _CHAT_ID = re.compile(r"^-?\d+$")
 
@@ -109,6 +123,27 @@ def pseudonym(channel: str, raw_id: Any, key: Optional[bytes] = None) -> str:
     return prefix + digest[:HEX_DIGITS]
 
 
+def new_web_token() -> str:
+    """A new secret for a web chat session (the browser keeps it)."""
+    return secrets.token_urlsafe(32)
+
+
+def is_web_token(value: Any) -> bool:
+    return isinstance(value, str) and bool(_WEB_TOKEN.match(value))
+
+
+def web_conversation(token: str) -> str:
+    """The conversation id of the web chat session whose secret is `token`."""
+    digest = hashlib.sha256(f"web\n{token}".encode()).hexdigest()
+    return WEB_PREFIX + digest[:HEX_DIGITS]
+
+
+def is_pseudonym(sender_id: Any) -> bool:
+    """A conversation id this module makes (WhatsApp, Telegram, web chat): no REST client may
+    use one as its sender (channels/rest.py), so conversations of the channels stay apart."""
+    return isinstance(sender_id, str) and bool(_PSEUDONYM.match(sender_id))
+
+
 def channel_of(sender_id: str) -> Optional[str]:
     """Which messaging-platform id an operator typed: "whatsapp" for `whatsapp:+...`, `+...` or
     `00...` numbers, "telegram" for `telegram:<id>` or a bare (possibly negative) number, None for
@@ -138,6 +173,8 @@ def candidates(sender_id: str) -> Tuple[Optional[str], List[str], List[str]]:
     channel = channel_of(typed)
     ids = [typed]
     if channel is None:
+        if is_web_token(typed):  # the web chat's session_id, from the browser's localStorage
+            return "web chat", [web_conversation(typed), typed], []
         return None, ids, []
     bare = typed[len("telegram:"):].strip() if typed.lower().startswith("telegram:") else typed
     legacy = f"whatsapp:{canonical(channel, bare)}" if channel == "whatsapp" else canonical(channel, bare)

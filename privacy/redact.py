@@ -32,9 +32,13 @@ from typing import Any, Iterable, Optional
 import phonenumbers
 from stdnum import iban, luhn
 
+from privacy.identity import ADDRESS, BIRTHDATE, NAME, redact_identity
+
 EMAIL = "[email]"
 PHONE = "[phone]"
 NUMBER = "[number]"
+__all__ = ["ADDRESS", "BIRTHDATE", "EMAIL", "NAME", "NUMBER", "PHONE", "redact", "redact_data",
+           "redact_message"]
 
 # National numbers are checked against these regions' numbering plans: the countries whose people
 # most often write to IOM in French, English or Spanish, and their neighbours. International
@@ -55,15 +59,45 @@ _EMAIL = re.compile(
     rf"[\w.+'-]{{0,63}}\w{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}}){{0,6}}{_DOT}[^\W\d_]{{2,24}}\b",
     re.IGNORECASE,
 )
-_MAY_HOLD_EMAIL = re.compile(r"[@＠]|[(\[{]\s?at\s?[)\]}]|arobase|arroba", re.IGNORECASE)
+_MAY_HOLD_EMAIL = re.compile(r"[@＠]|[(\[{]\s?at\s?[)\]}]|arobase|arroba|\sat\s", re.IGNORECASE)
+# "grace at yahoo.com": " at " is also an everyday word ("look at iom.int"), so only with a
+# local part that looks like one (a dot, _, +, - or a digit in it) or a mail provider's domain.
+_MAIL_PROVIDERS = (
+    r"gmail|googlemail|yahoo|ymail|rocketmail|hotmail|outlook|live|msn|icloud|me|mac|aol"
+    r"|orange|wanadoo|free|sfr|laposte|neuf|bbox|gmx|web|protonmail|proton|pm|yandex|mail"
+    r"|zoho|tutanota|rediffmail|qq|163|126"
+)
+_EMAIL_AT_WORD = re.compile(
+    r"(?<![\w.+'-])(?:[\w+'-]{1,63}[._+\-\d][\w.+'-]{0,62}\s+at\s+[\w-]{1,63}"
+    rf"|[\w+'-]{{1,64}}\s+at\s+(?:{_MAIL_PROVIDERS}))"
+    r"(?:\.[\w-]{1,63}){0,5}\.[^\W\d_]{2,24}\b",
+    re.IGNORECASE,
+)
 
 # IBAN: country, check digits, then the account in groups (or not).
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?(?=[A-Z]*\d)[A-Z0-9]{1,4})?\b")
+# Case-insensitive: people type IBANs in lower case too ("fr76 3000 ..."), and a half-matched one
+# would leave its letters and first digits in the text.
+_IBAN = re.compile(
+    r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?(?=[A-Z]*\d)[A-Z0-9]{1,4})?\b", re.IGNORECASE)
 
 # Runs of digits with the separators people put in phone, card and ID numbers. \d also matches
 # other scripts' digits (Arabic-Indic...), which phonenumbers reads too.
 _DIGIT_RUN = re.compile(r"(?<![\w+])(?:\+\s?)?\(?\d[\d\s().\-/]{0,40}\d(?!\w)")
 _SEPARATORS = re.compile(r"[\s().\-/+]")
+
+# Phone numbers written with commas or underscores between the groups ("06,12,34,56,78",
+# "06_12_34_56_78"): one separator throughout, a leading 0 or +, 9 to 13 digits. (Commas are not
+# separators in general: "articles 10, 11, 12 and 13" is a list.)
+_SEPARATED_PHONE = re.compile(r"(?<![\w,+])\+?0?\d{1,4}(?:([,_])\d{1,4})(?:\1\d{1,4}){2,6}(?![\w,]?\d)")
+
+
+def _separated_phone(match: "re.Match[str]") -> str:
+    raw = match.group(0)
+    digits = sum(c.isdigit() for c in raw)
+    if (raw.startswith("0") or raw.startswith("+")) and 9 <= digits <= 13:
+        return PHONE
+    return raw
+
 
 # Dates and year ranges, which are questions, not personal data.
 _YEAR = r"(?:1[89]|20)\d\d"
@@ -124,6 +158,8 @@ def _is_count_or_list(candidate: str, international: bool) -> bool:
     if international:
         return False
     groups = re.findall(r"\d+", candidate)
+    if groups[0].startswith("0") and 9 <= sum(len(group) for group in groups) <= 12:
+        return False  # "0 6 1 2 3 4 5 6 7 8", "0 612 345 678": a trunk 0, never a count
     if all(re.fullmatch(_YEAR, group) for group in groups):
         return True
     if sum(len(group) == 1 for group in groups) * 2 > len(groups):
@@ -186,13 +222,17 @@ def _id_after_word(match: "re.Match[str]") -> str:
 
 
 def redact(text: Any) -> Any:
-    """`text` with personal data replaced by [email], [phone], [number]; non-strings unchanged."""
+    """`text` with personal data replaced by [email], [name], [address], [birthdate], [phone],
+    [number]; non-strings unchanged."""
     if not isinstance(text, str) or not text:
         return text
     if _MAY_HOLD_EMAIL.search(text):
         text = _EMAIL.sub(EMAIL, text)
+        text = _EMAIL_AT_WORD.sub(EMAIL, text)
+    text = redact_identity(text)
     if not any(c.isdigit() for c in text):
         return text
+    text = _SEPARATED_PHONE.sub(_separated_phone, text)
     text = _IBAN.sub(_iban, text)
     text = _DIGIT_RUN.sub(_digit_run, text)
     text = _PREFIXED_ID.sub(_prefixed_id, text)

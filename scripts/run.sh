@@ -6,6 +6,8 @@
 # Environment (all optional):
 #   RASA_PORT (5005)  ACTIONS_PORT (5055)  RASA_HOST (127.0.0.1)
 #   RASA_AUTH_TOKEN   enables Rasa's HTTP API, protected by this token (off when unset)
+#   IOM_ACTION_TOKEN  the secret between the Rasa server and the action server (default: a
+#                     random one per run)
 #   WEB_PORT (8080)  WEB_HOST (127.0.0.1)   the chat page (web/server.py)
 #   IOM_ALLOWED_ORIGINS  comma-separated origins whose pages may use the socket.io and REST
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
@@ -37,6 +39,10 @@ mkdir -p "$RUN"
 LOG_DIR=$RUN
 source scripts/processes.sh
 
+# The secret the Rasa server sends with every action call and the action server requires
+# (server/action_token.py): a new random one for this run unless one is set.
+export IOM_ACTION_TOKEN=${IOM_ACTION_TOKEN:-$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
+
 # The endpoints file points at this run's action server port; the tracker store stays the
 # SQLite file of endpoints.yml (or TRACKER_DB), so conversations survive restarts.
 sed -e "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" \
@@ -66,7 +72,9 @@ if [[ "${1:-}" == "--shell" ]]; then
 fi
 
 api_args=()
-if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
+# The token stays in the environment (server/rasa_cli.py reads it): never on a command line, where
+# `ps` would show it to every user of the machine.
+if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then export RASA_AUTH_TOKEN; api_args=(--enable-api); fi
 
 # Side by side with the action server (about 1.5 s each): a message that reaches the Rasa server
 # before the action server listens is held until it does (server/action_start.py), not answered

@@ -15,6 +15,9 @@
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
 #   IOM_RETENTION_DAYS (90)                 conversations with no message for that long are deleted (daily)
 #   IOM_RATE_LIMIT (40/30s)                 per-sender limit, shared by the servers through Redis
+#   IOM_ADDRESS_RATE_LIMIT (50/10s), IOM_NEW_CONVERSATION_LIMIT (30/10m)  per client address
+#   IOM_ACTION_TOKEN (random per run)       secret between the Rasa and the action servers
+#   IOM_TRUSTED_PROXIES (127.0.0.1)         whose X-Forwarded-For is believed: this nginx
 #   NGINX_LIMIT_EXEMPT                      addresses/ranges exempt from nginx's per-address limit
 # The database DB_NAME is created if missing. Logs: run/scaled/.
 set -euo pipefail
@@ -31,6 +34,11 @@ export REDIS_HOST=${REDIS_HOST:-127.0.0.1} REDIS_PORT=${REDIS_PORT:-6379} REDIS_
 export ACTION_ENDPOINT_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
 export RASA_TELEMETRY_ENABLED=false
 BIN=.venv/bin
+# One secret for every Rasa server and action server of this run (server/action_token.py).
+export IOM_ACTION_TOKEN=${IOM_ACTION_TOKEN:-$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
+# nginx, on this machine, forwards the client's address in X-Forwarded-For: believe it from
+# nginx only (channels/client_address.py), or every client would share nginx's address.
+export IOM_TRUSTED_PROXIES=${IOM_TRUSTED_PROXIES:-127.0.0.1}
 RUN=run/scaled
 mkdir -p "$RUN"
 
@@ -83,7 +91,9 @@ if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "nginx exited; see $RUN/nginx.
 for i in "${!action_ports[@]}"; do wait_for "http://127.0.0.1:${action_ports[$i]}/health" "actions$i" "${pids[$i]}"; done
 
 api_args=()
-if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN"); fi
+# The token stays in the environment (server/rasa_cli.py reads it): never on a command line, where
+# `ps` would show it to every user of the machine.
+if [[ -n "${RASA_AUTH_TOKEN:-}" ]]; then export RASA_AUTH_TOKEN; api_args=(--enable-api); fi
 start_rasa() {  # index
   IOM_METRICS_PORT=${rasa_metrics[$1]} $BIN/python -m server.rasa_cli run --model models/iom.tar.gz --endpoints deploy/endpoints.yml --credentials credentials.yml \
     --interface 127.0.0.1 --port "${rasa_ports[$1]}" "${api_args[@]}" > "$RUN/rasa$1.log" 2>&1 &

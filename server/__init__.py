@@ -20,9 +20,12 @@ Replacements of Rasa internals, for the server commands (`run`, `shell`):
 behaviour throughout (300 s action timeout, no wait for a starting action server: scripts/run.sh
 then starts the Rasa server once the action server answers), or a comma-separated list such as
 `validation,runner` (for measuring each one: bench/levers.py).
-Installed whatever IOM_PERF_PATCHES says, because it only observes (ALWAYS): each custom action
-call's outcome is noted for the metrics (server/action_outcome.py: failures by kind, the reply's
-language); the call and its errors are Rasa's own.
+Installed whatever IOM_PERF_PATCHES says (ALWAYS), because they are not speed-ups:
+- `outcome` (server/action_outcome.py) only observes: each custom action call's outcome is noted
+  for the metrics (failures by kind, the reply's language); the call and its errors are Rasa's own;
+- `hardening` (server/hardening.py) wraps Rasa's `configure_app`: unguarded input channels
+  refused, the action server's secret sent with every action call, the body limit, security
+  headers, no CORS headers without an Origin.
 
 Checked at start, before anything is replaced: the installed Rasa is a version these replacements
 were checked against (`RASA_VERSIONS`), every replaced attribute exists and takes the parameters
@@ -51,8 +54,8 @@ __all__ = ["ALWAYS", "PATCHES", "RASA_VERSIONS", "InternalsChanged", "check", "c
            "restore"]
 
 PATCHES = ("validation", "session", "runner", "lean", "timeout", "start_wait")
-# Installed whatever IOM_PERF_PATCHES says: they observe (metrics), Rasa's behaviour is unchanged.
-ALWAYS = ("outcome",)
+# Installed whatever IOM_PERF_PATCHES says: not speed-ups (metrics' observer, security).
+ALWAYS = ("outcome", "hardening")
 # Versions of Rasa whose internals the replacements were read and tested against.
 RASA_VERSIONS = ("3.6.21",)
 ACTION_TIMEOUT = "rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT"
@@ -75,10 +78,11 @@ def chosen(setting: str) -> tuple:
 
 def _module(name: str):
     from server import (action_outcome, action_session, action_start, action_validation,
-                        graph_runner, lean)
+                        graph_runner, hardening, lean)
 
     return {"validation": action_validation, "session": action_session, "runner": graph_runner,
-            "lean": lean, "start_wait": action_start, "outcome": action_outcome}[name]
+            "lean": lean, "start_wait": action_start, "outcome": action_outcome,
+            "hardening": hardening}[name]
 
 
 def replaced_by(name: str) -> Dict[str, Optional[Tuple[str, ...]]]:
@@ -170,7 +174,8 @@ def install(server: bool = True) -> Tuple[str, ...]:
         from server.settings import ACTION_START_WAIT
 
         action_start.install(ACTION_START_WAIT)  # after `session`: it wraps the `request` installed
-    _module("outcome").install()
+    for name in ALWAYS:
+        _module(name).install()
     if "timeout" in names:
         from server.settings import ACTION_TIMEOUT as seconds
 

@@ -319,6 +319,28 @@ INTERNALS: Tuple[Internal, ...] = (
     Internal("sanic-cors", "sanic_cors.extension",
              "channels/socketio.py: Sanic-CORS must skip a request so marked",
              Calls("getattr(request_context, SANIC_CORS_EVALUATED"), phases=("channel",)),
+    Internal("python-engineio", "engineio.payload:Payload.decode",
+             "channels/socketio.py: answers 400 to a polling body of more packets than Engine.IO "
+             "decodes (counted by the \\x1e separator), before Engine.IO logs a traceback",
+             Calls("split('\\x1e')", "self.max_decode_packets"), phases=("channel",)),
+    Internal("python-engineio", "engineio.async_server:AsyncServer.handle_request",
+             "channels/socketio.py: wraps the instance's handle_request before the routes take it",
+             Params("self", "args", "kwargs"), phases=("channel",)),
+    Internal("python-engineio", "engineio.async_drivers.sanic",
+             "channels/socketio.py: reads the Sanic request Engine.IO's driver puts in the environ "
+             "(for the client address; its REMOTE_ADDR is always 127.0.0.1)",
+             Calls("'sanic.request': request"), phases=("channel",)),
+    # --- server/hardening.py: around Rasa's web app ----------------------------------------------
+    Internal("rasa", "rasa.utils.endpoints:EndpointConfig.__init__",
+             "server/hardening.py: adds the action server's secret to self.headers, which every "
+             "request to the action endpoint sends",
+             Assigns("headers")),
+    Internal("sanic-cors", "sanic_cors.core:SANIC_CORS_EVALUATED",
+             "server/hardening.py: marks a request without an Origin so Sanic-CORS adds no header",
+             Present()),
+    Internal("sanic-cors", "sanic_cors.extension",
+             "server/hardening.py: Sanic-CORS must skip a request so marked",
+             Calls("getattr(request_context, SANIC_CORS_EVALUATED")),
     # --- server/tracker_store.py: Rasa's SQL tracker store, windowed -------------------------------
     Internal("rasa", "rasa.core.tracker_store:TrackerStore._stream_new_events",
              "server/tracker_store.py: publishes new events to the event broker",

@@ -25,7 +25,7 @@ from prometheus_client import Counter, Histogram
 
 CHANNELS = frozenset({"rest", "socketio", "telegram", "whatsapp", "cmdline"})
 LANGUAGES = frozenset({"fr", "en", "es"})
-REDACTION_KINDS = ("email", "phone", "number")
+REDACTION_KINDS = ("email", "phone", "number", "name", "address", "birthdate")
 # unreachable: no connection (refused, reset, name unknown); timeout: no answer within
 # IOM_ACTION_TIMEOUT; server_error: a 5xx (an action raised); rejected: a 4xx (unknown action,
 # refused call); invalid_response: an answer that does not follow Rasa's format; other: the rest.
@@ -44,7 +44,8 @@ REPLY_SECONDS = Histogram(
     "iom_reply_seconds", "Seconds from a user message's arrival to the end of its turn, by channel",
     ["channel"], buckets=REPLY_BUCKETS)
 THROTTLED = Counter(
-    "iom_throttled", "User messages refused by the per-sender limit (IOM_RATE_LIMIT), by channel",
+    "iom_throttled",
+    "User messages refused by a limit (per sender, per client address: throttle/), by channel",
     ["channel"])
 REDACTIONS = Counter(
     "iom_redactions", "Pieces of personal data replaced in user messages, by kind", ["kind"])

@@ -183,6 +183,10 @@ class OperationsEndpoints(InputChannel):
     """/ready, /live and the metrics port; listed in credentials.yml like a channel, takes no
     user messages."""
 
+    # The start-up's check of channels (server/channel_check.py): no guard needed, and the
+    # callback this blueprint gets drops anything.
+    TAKES_NO_USER_MESSAGES = True
+
     @classmethod
     def name(cls) -> str:
         return "operations"

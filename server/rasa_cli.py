@@ -14,11 +14,18 @@ server/'s replacements of Rasa internals:
 - `train` refuses a configuration that adds a component reading per-token features (DIET...) to
   our count-vectors featurizer, which makes none (components/sentence_featurizer.py).
 
+RASA_AUTH_TOKEN: with `--enable-api` and neither `--auth-token` nor `--jwt-secret` on the command
+line, the token of Rasa's HTTP API is taken from this environment variable, so that it is not on
+the command line, which any user of the machine can read (`ps`, /proc/PID/cmdline). It is added
+to Python's own copy of the arguments only. `--enable-api` with no token at all is refused: the
+API would be open to anyone (CVE-2024-49375).
+
 Everything else is Rasa's own `main()` with the same arguments. Plain `rasa ...` still works, with
 Rasa's own code throughout: TensorFlow loaded, a slower start, and Rasa's 300 s timeout for the
 action server instead of IOM_ACTION_TIMEOUT.
 """
 
+import os
 import sys
 from typing import List, Tuple
 
@@ -51,10 +58,28 @@ def refuse_configuration(config_file: str) -> None:
         print(f"Not training: {error}", file=sys.stderr)
         sys.exit(1)
 
+TOKEN_ENV = "RASA_AUTH_TOKEN"
+
+
+def _api_token(argv: list) -> list:
+    """`argv` with the API token of RASA_AUTH_TOKEN; SystemExit if the API would be open."""
+    if "--enable-api" not in argv or any(
+            arg.split("=")[0] in ("--auth-token", "--jwt-secret", "--jwt-private-key")
+            for arg in argv):
+        return argv
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        print(f"Not starting: --enable-api without a token would open Rasa's HTTP API to anyone; "
+              f"set {TOKEN_ENV} (or drop --enable-api)", file=sys.stderr)
+        sys.exit(1)
+    return argv + ["--auth-token", token]
+
 
 def main() -> None:
     action_server = sys.argv[1:3] == ["run", "actions"]
     serves = sys.argv[1:2] in (["run"], ["shell"]) and not action_server
+    if serves:
+        sys.argv = _api_token(sys.argv)
     if not action_server:
         import server
         from server import internals

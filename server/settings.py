@@ -33,3 +33,9 @@ ACTION_TIMEOUT: float = env_number("IOM_ACTION_TIMEOUT", 5.0)
 # How long after its start the Rasa server waits for an action server that is not listening yet
 # (server/action_start.py, installed by server.install()): `make run` starts both side by side.
 ACTION_START_WAIT: float = env_number("IOM_ACTION_START_WAIT", 10.0)
+# The largest request body the Rasa server reads (server/hardening.py: refused from its
+# Content-Length before it is read; channels/rest.py says so in its own words).
+MAX_BODY_BYTES: int = env_number("IOM_MAX_BODY_BYTES", 1_000_000, int)
+# The longest message text the assistant reads (channels/guard.py answers longer ones politely;
+# the action server refuses calls about longer ones: actions/action_server.py).
+MAX_MESSAGE_CHARS: int = env_number("IOM_MAX_MESSAGE_CHARS", 1000, int)

@@ -121,6 +121,7 @@ class Cluster:
         self.settings = db_settings()
         self.lock_store = lock_store or os.environ.get("SCALED_LOCK_STORE", "atomic")
         self.token = secrets.token_hex(16)
+        self.action_token = secrets.token_urlsafe(32)  # shared by all servers, as run-scaled does
         self.port = free_port()
         self.actions_listen_port = free_port()
         self.rasa_ports = [free_port() for _ in range(rasa_servers)]
@@ -149,7 +150,11 @@ class Cluster:
         return {
             **os.environ, **self.settings, "DB_NAME": self.db_name or "",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_listen_port}/webhook",
-            "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_TELEMETRY_ENABLED": "false", "IOM_ACTION_TOKEN": self.action_token,
+            # As `make run-scaled`: nginx's X-Forwarded-For believed; the per-address limits of
+            # the Rasa servers off unless a test sets them (its clients all share 127.0.0.1).
+            "IOM_TRUSTED_PROXIES": "127.0.0.1",
+            "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
             # No metrics ports unless a test asks (never the defaults 9102/9103 a developer may hold).
             "IOM_METRICS_PORT": "off", **self.extra_env,
         }

@@ -9,6 +9,7 @@ the endpoints file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -16,7 +17,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from tests.processes import free_port, free_port_pair, stop_process, wait_http
 
@@ -55,7 +56,7 @@ class Stack:
     def __init__(
         self,
         workdir: Path,
-        credentials: str = "rest:\n",
+        credentials: str = "channels.rest.GuardedRestInput:\n",
         env: Optional[Dict[str, str]] = None,
         endpoints: Optional[str] = None,
         facts_file: Optional[Path] = None,
@@ -75,9 +76,13 @@ class Stack:
         self.endpoints = endpoints
         self.extra_rasa_args = extra_rasa_args or []
         self.extra_actions_args = extra_actions_args or []
-        # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it.
+        # SANIC_HOST: rasa-sdk binds the action server to 0.0.0.0 without it. The per-address
+        # limits (throttle/) are off unless a test sets them: a test module talks as dozens of
+        # people from one address (127.0.0.1). The action server's secret is this stack's own.
         self.env = {
             **os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+            "IOM_ADDRESS_RATE_LIMIT": "off", "IOM_NEW_CONVERSATION_LIMIT": "off",
+            "IOM_ACTION_TOKEN": secrets.token_urlsafe(32),
             "IOM_METRICS_PORT": str(self.metrics_port), **(env or {})
         }
         if facts_file:
@@ -163,26 +168,37 @@ class Stack:
         return self.tracker(sender)["slots"].get(name)
 
 
+def web_conversation_id(session_secret: str) -> str:
+    """Where the web chat keeps a session's conversation: `web-` and 32 hex digits of the SHA-256
+    of "web\n" + the secret the server confirmed (README, "Privacy"), written out here."""
+    return "web-" + hashlib.sha256(f"web\n{session_secret}".encode()).hexdigest()[:32]
+
+
 def texts(replies: List[Dict]) -> str:
     """All reply texts of one turn, joined."""
     return "\n".join(r.get("text", "") for r in replies)
 
 
-async def socketio_conversation(url: str, origin: str, session_id: str, messages: List[str],
-                                custom_data: Dict[str, Any]) -> List[Dict]:
+async def socketio_session(url: str, origin: str, session_id: Optional[str], messages: List[str],
+                           custom_data: Dict[str, Any]) -> Tuple[str, List[Dict]]:
     """The web chat's socket.io channel as the widget uses it (python-socketio's client): a
-    session, then each message with `custom_data` as the widget's metadata; every bot message."""
+    session (`session_id`: a secret the server gave before, to continue that conversation, or
+    None), then each message with `custom_data` as the widget's metadata. Returns the session's
+    secret as the server confirmed it (the conversation is `web_conversation_id` of it) and
+    every bot message."""
     import asyncio
 
     import socketio
 
     client = socketio.AsyncClient()
     replies: List[Dict] = []
+    secrets_confirmed: List[str] = []
     confirmed = asyncio.Event()
     arrived = asyncio.Event()
 
     @client.on("session_confirm")
-    async def on_confirm(_data):
+    async def on_confirm(secret):
+        secrets_confirmed.append(secret)
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -197,13 +213,20 @@ async def socketio_conversation(url: str, origin: str, session_id: str, messages
     try:
         await client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed.wait(), 30)
+        secret = secrets_confirmed[0]
         for message in messages:
             arrived.clear()
             await client.emit("user_uttered", {
-                "message": message, "session_id": session_id, "customData": custom_data,
+                "message": message, "session_id": secret, "customData": custom_data,
             })
             await asyncio.wait_for(arrived.wait(), 60)
             await asyncio.sleep(0.5)  # the rest of this turn's messages
     finally:
         await client.disconnect()
-    return replies
+    return secret, replies
+
+
+async def socketio_conversation(url: str, origin: str, session_id: Optional[str],
+                                messages: List[str], custom_data: Dict[str, Any]) -> List[Dict]:
+    """`socketio_session`'s bot messages only."""
+    return (await socketio_session(url, origin, session_id, messages, custom_data))[1]

@@ -111,8 +111,7 @@ def say_rest(stack: Stack, text: str, who: str = "") -> str:
 
 
 def say_socketio(stack: Stack, origin: str, text: str) -> str:
-    replies = asyncio.run(socketio_conversation(stack.url, origin, secrets.token_hex(8), [text],
-                                                {"language": "en"}))
+    replies = asyncio.run(socketio_conversation(stack.url, origin, None, [text], {"language": "en"}))
     return "\n".join(r.get("text", "") for r in replies)
 
 
@@ -222,8 +221,8 @@ def test_throttled_messages_count_by_channel_and_not_as_messages(stack):
 LABEL_VALUES = {
     "channel": {"rest", "socketio", "telegram", "whatsapp", "cmdline", "other"},
     "language": {"fr", "en", "es", "other"},
-    "kind": {"email", "phone", "number", "unreachable", "timeout", "server_error", "rejected",
-             "invalid_response", "other"},
+    "kind": {"email", "phone", "number", "name", "address", "birthdate", "unreachable", "timeout",
+             "server_error", "rejected", "invalid_response", "other"},
     "topic": set(facts_file.fact_ids()),
     "le": None,  # histogram bucket bounds: numbers
 }

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.processes import free_port
-from tests.servers import BIN, ROOT, Stack, socketio_conversation
+from tests.servers import BIN, ROOT, Stack, socketio_session, web_conversation_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
@@ -81,12 +81,14 @@ def run(tmp_path_factory):
                                                    "contact": {"phone": "0470 55 66 77"}})
             for text in REST_MESSAGES
         ]
-        socket_replies = asyncio.run(
-            socketio_conversation(stack.url, origin, "privacysession01", SOCKET_MESSAGES,
-                                  {"language": "fr", "phone": "+212 6 61 23 45 67"})
+        secret, socket_replies = asyncio.run(
+            socketio_session(stack.url, origin, None, SOCKET_MESSAGES,
+                             {"language": "fr", "phone": "+212 6 61 23 45 67"})
         )
     finally:
         stack.stop()
+    # Where the web chat's conversation is kept (README, "Privacy").
+    stack.web_sender = web_conversation_id(secret)
     return workdir, stack, rest_replies, socket_replies
 
 
@@ -102,19 +104,19 @@ def test_every_message_was_answered(run):
 
 
 def test_tracker_store_holds_the_redacted_messages_and_no_personal_data(run):
-    workdir, _, _, _ = run
+    workdir, stack, _, _ = run
     rows = _rows(workdir / "tracker.db")
     stored = "\n".join(data for _, _, data in rows)
     user_texts = {
         sender: [json.loads(data)["text"] for s, kind, data in rows if kind == "user" and s == sender]
-        for sender in ("rest-user", "privacysession01")
+        for sender in ("rest-user", stack.web_sender)
     }
     # The messages arrived, redacted, through both channels...
     assert len(user_texts["rest-user"]) == len(REST_MESSAGES)
-    assert len(user_texts["privacysession01"]) == len(SOCKET_MESSAGES)
+    assert len(user_texts[stack.web_sender]) == len(SOCKET_MESSAGES)
     assert user_texts["rest-user"][0] == "Bonjour, mon numéro est [phone], rappelez-moi"
     assert user_texts["rest-user"][4] == "IBAN [number] carte [number]"
-    assert user_texts["privacysession01"][0] == "Bonjour, je suis à Dakar, [phone]"
+    assert user_texts[stack.web_sender][0] == "Bonjour, je suis à Dakar, [phone]"
     assert user_texts["rest-user"][5] == KEPT[0]
     # ...with only the metadata the assistant uses kept (channels/metadata.py: the e-mail address
     # and phone number sent as metadata are not stored at all)...

@@ -13,6 +13,7 @@ any form, while the replies reached the right number and chat.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -48,6 +49,18 @@ from tests.tracker_seed import Conversation, save, sqlite_store
 
 # --- the pseudonym ---------------------------------------------------------------------------
 
+
+def test_forget_finds_a_web_chat_conversation_from_the_browsers_session_id():
+    """The widget keeps the session's secret in localStorage; the conversation is stored under
+    `web-` and the first 32 hex digits of SHA-256("web\\n" + secret) (README, "Privacy")."""
+    import hashlib
+
+    from privacy.pseudonym import candidates
+
+    secret = secrets.token_urlsafe(32)
+    channel, ids, missing = candidates(secret)
+    expected = "web-" + hashlib.sha256(f"web\n{secret}".encode()).hexdigest()[:32]
+    assert (channel, ids[0], missing) == ("web chat", expected, [])
 
 def test_pseudonym_is_stable_short_and_names_its_channel():
     key = b"a key for the tests"
@@ -398,10 +411,15 @@ def test_the_limit_applies_per_person(run):
     stored = [(s, json.loads(d)["text"]) for s, kind, d in rows(run["workdir"] / "tracker.db") if kind == "user"]
     assert [t for s, t in stored if s == wa(people["flood"])] == [QUESTION_EN] * LIMIT
     assert [t for s, t in stored if s == tgp(people["tg_flood"])] == [QUESTION_EN] * LIMIT
-    # The windows are kept in Redis under the pseudonyms.
+    # The windows are kept in Redis under a digest of each channel and pseudonym (throttle/:
+    # the first 32 hex digits of SHA-256 of "channel\npseudonym"), one per person.
+    def key(channel: str, conversation: str) -> str:
+        digest = hashlib.sha256(f"{channel}\n{conversation}".encode()).hexdigest()[:32]
+        return f"{RATE_PREFIX}sender:{digest}"
+
     assert set(run["redis_keys"]) == (
-        {f"{RATE_PREFIX}whatsapp:{wa(people[p])}" for p in ("wa", "refused", "flood", "calm")}
-        | {f"{RATE_PREFIX}telegram:{tgp(people[p])}" for p in ("tg", "tg_flood")}
+        {key("whatsapp", wa(people[p])) for p in ("wa", "refused", "flood", "calm")}
+        | {key("telegram", tgp(people[p])) for p in ("tg", "tg_flood")}
     )
 
 

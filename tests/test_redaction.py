@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from privacy.redact import EMAIL, NUMBER, PHONE, redact, redact_data, redact_message
+from privacy.redact import EMAIL, NAME, NUMBER, PHONE, redact, redact_data, redact_message
 
 # (message, what it must become): phone numbers as people write them in French, English and
 # Spanish, from several countries.
@@ -43,6 +43,11 @@ PHONES = [
     ("0034 612345678", "[phone]"),
     ("México +52 55 1234 5678", "México [phone]"),
     ("Colombia 300 1234567", "Colombia [phone]"),
+    # Issue 21: digits one by one, commas, underscores, a trunk 0 alone
+    ("phone 0 6 1 2 3 4 5 6 7 8", "phone [phone]"),
+    ("tel 06,12,34,56,78", "tel [phone]"),
+    ("mon portable 06_12_34_56_78", "mon portable [phone]"),
+    ("joignable au 0 612 345 678", "joignable au [phone]"),
     ("Venezuela 0412-1234567", "Venezuela [phone]"),
     # Other scripts' digits (Arabic-Indic)
     ("رقمي ٠٦١٢٣٤٥٦٧٨", "رقمي [phone]"),
@@ -56,6 +61,9 @@ EMAILS = [
     ("jean[at]orange[dot]fr", EMAIL),
     ("fatou arobase yahoo.fr", EMAIL),
     ("pedro arroba gmail punto com", "pedro arroba gmail punto com"),  # no dot at all: left as is
+    ("my email is grace at yahoo.com", f"my email is {EMAIL}"),  # issue 21: " at ", no brackets
+    ("write to peter_obrien at hotmail.co.uk", f"write to {EMAIL}"),
+    ("Look at iom.int for the facts", "Look at iom.int for the facts"),  # an everyday "at"
     ("pedro arroba gmail.com", EMAIL),
     ("contact @ hotmail.com", EMAIL),
 ]
@@ -65,6 +73,8 @@ NUMBERS = [
     ("IBAN FR76 3000 6000 0112 3456 7890 189", f"IBAN {NUMBER}"),
     ("ES9121000418450200051332 es mi cuenta", f"{NUMBER} es mi cuenta"),
     ("GB82 WEST 1234 5698 7654 32", NUMBER),
+    ("mon IBAN fr76 3000 6000 0112 3456 7890 189", f"mon IBAN {NUMBER}"),  # lower case, whole
+    ("gb82 west 1234 5698 7654 32", NUMBER),
     # Card numbers (Luhn)
     ("ma carte 4970 1012 3456 7899", f"ma carte {NUMBER}"),
     ("card 4111-1111-1111-1111 exp 12/27", f"card {NUMBER} exp 12/27"),
@@ -129,6 +139,8 @@ KEEP = [
     "j'ai 3 enfants de 2, 5 et 9 ans",
     "/ask_member_states{\"country\":\"FR\"}",
     "/ask_history",
+    "articles 10, 11, 12, 13 and 14",
+    "les sections 1,2,3,4,5,6,7,8,9",
 ]
 
 
@@ -166,7 +178,7 @@ def test_several_kinds_in_one_message():
         "mail awa.diop@gmail.com. Depuis 1951 l'OIM aide 175 pays ?"
     )
     assert redact(message) == (
-        f"Bonjour, je m'appelle Awa, passeport {NUMBER}, tel {PHONE}, mail {EMAIL}. "
+        f"Bonjour, je m'appelle {NAME}, passeport {NUMBER}, tel {PHONE}, mail {EMAIL}. "
         "Depuis 1951 l'OIM aide 175 pays ?"
     )
 
@@ -200,6 +212,9 @@ def test_non_text_and_empty_are_left_alone():
     ("a" * 60 + "@") * 16,
     "1 " * 499 + "a",
     "numéro de " * 99 + "12345",
+    # privacy/identity.py's triggers and street words, over and over (issue 21)
+    "1 rue " * 166, "Calle a " * 124 + "1", "my name is " * 90, "x.y at " * 142,
+    "1 A B C " * 124 + "Street", "Hello, I am " * 83, "born on " * 124,
 ])
 def test_no_message_makes_the_patterns_backtrack_for_long(message):
     # The guard lets up to 1000 characters through; no pattern may hang the server on them.

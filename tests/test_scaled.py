@@ -81,8 +81,10 @@ class ActionGate(StandIn):
             self._arrived[sender].set()
             await asyncio.get_running_loop().run_in_executor(None, released.wait, 120)
         async with aiohttp.ClientSession() as session:
-            async with session.post(self.upstream, data=body,
-                                    headers={"Content-Type": "application/json"}) as reply:
+            # The Rasa server's secret goes on, as nginx passes it (server/action_token.py).
+            headers = {"Content-Type": "application/json",
+                       **{k: v for k, v in request.headers.items() if k.lower() == "authorization"}}
+            async with session.post(self.upstream, data=body, headers=headers) as reply:
                 return web.Response(body=await reply.read(), status=reply.status,
                                     content_type="application/json")
 

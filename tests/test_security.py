@@ -96,8 +96,27 @@ def test_run_sh_with_token_protects_the_http_api(results_dir):
         assert http("GET", server.url + "/conversations/x/tracker")[0] == 401
         assert http("PUT", server.url + "/model", {"model_file": "/tmp/x.tar.gz"})[0] == 401
         assert http("GET", f"{server.url}/status?token={token}")[0] == 200
+        # Issue 21: the token is on no command line (`ps` shows those to every user).
+        assert [pid for pid, line in command_lines().items() if token in line] == []
+        # The action server it started answers only the Rasa server (its per-run secret).
+        actions = f"http://127.0.0.1:{server.ports['ACTIONS_PORT']}"
+        assert http("POST", actions + "/webhook", {"next_action": "action_answer_fact"})[0] == 401
+        assert http("GET", actions + "/health")[0] == 200
     finally:
         server.stop()
+
+
+def command_lines() -> dict:
+    """pid -> command line of every process of the machine, as `ps` shows them."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[entry.name] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")
+            except OSError:
+                continue
+    return found
 
 
 # --- no secret in the repository ------------------------------------------------------------

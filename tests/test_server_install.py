@@ -59,8 +59,9 @@ def own_values():
 
 def test_installed_rasa_passes_the_check():
     assert server.check(server.PATCHES) == []
-    # Every replacement declares what it replaces; the action timeout is always there.
-    assert len(server.replaced_attributes(server.PATCHES)) == 10
+    # Every replacement declares what it replaces; the action timeout, the action outcome
+    # (server/action_outcome.py) and Rasa's configure_app (server/hardening.py) are always there.
+    assert len(server.replaced_attributes(server.PATCHES)) == 11
 
 
 def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
@@ -83,15 +84,17 @@ def test_install_then_restore_gives_rasas_own_code_back(monkeypatch):
 
 
 def test_none_chosen_is_rasas_own_behaviour(monkeypatch):
-    """IOM_PERF_PATCHES=0: nothing replaced, not even the action timeout (Rasa's 300 s) or the
-    wait for an action server still starting (a refused call fails at once)."""
+    """IOM_PERF_PATCHES=0: no speed-up replaced, not even the action timeout (Rasa's 300 s) or the
+    wait for an action server still starting (a refused call fails at once). Only what is not a
+    speed-up stays: the metrics' observer (it changes nothing) and the security wrapper of Rasa's
+    web app (server/hardening.py)."""
     import rasa.core.actions.action as rasa_action
 
-    from server import action_outcome
+    from server import action_outcome, hardening
 
     monkeypatch.setenv("IOM_PERF_PATCHES", "0")
     assert server.install() == ()
-    assert patching.replaced() == (action_outcome.RUN,)  # the metrics' observer: it changes nothing
+    assert set(patching.replaced()) == {action_outcome.RUN, hardening.CONFIGURE_APP}
     assert EndpointConfig.request is patching.original(action_start.REQUEST)
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 300
 

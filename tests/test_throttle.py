@@ -28,7 +28,7 @@ import socketio
 
 from privacy.pseudonym import pseudonym
 from tests import facts_file
-from tests.servers import ROOT, Stack, http, texts
+from tests.servers import ROOT, Stack, http, texts, web_conversation_id
 from tests.standins import telegram_api as tg
 from tests.standins import twilio_api as tw
 from tests.standins.telegram_api import TelegramBotAPI
@@ -85,8 +85,9 @@ def test_memory_store_stays_bounded():
     store = MemoryStore(max_senders=100, clock=lambda: now[0])
     for i in range(1000):
         asyncio.run(store.hit(f"rest:{i}", Limit(1, 30)))
+        asyncio.run(store.new_conversation(f"seen:{i}", "conversations", Limit(2000, 60)))
         now[0] += 0.01
-    assert len(store._windows) <= 100
+    assert len(store._windows) <= 2 * 100 + 1  # per window length: 100 at most
 
 
 def redis_store(prefix: str) -> RedisStore:
@@ -247,10 +248,12 @@ def test_socketio_user_is_told_once_then_nothing(stack):
         client = socketio.AsyncClient(reconnection=False)
         received: List[Dict[str, Any]] = []
         client.on("bot_uttered", lambda data: received.append(data))
-        session = uuid.uuid4().hex
+        confirmed: List[str] = []
+        client.on("session_confirm", lambda secret: confirmed.append(secret))
         await client.connect(stack.url, headers={"Origin": WEB_ORIGIN}, transports=["polling"],
                              socketio_path="socket.io")
-        await client.call("session_request", {"session_id": session}, timeout=30)
+        await client.call("session_request", {"session_id": None}, timeout=30)
+        session = confirmed[0]  # the session's secret, which the widget keeps
         for n in range(LIMIT + 6):
             # call() returns when the server has handled the message (its acknowledgement).
             await client.call("user_uttered", {"message": QUESTION_EN, "session_id": session,
@@ -264,7 +267,7 @@ def test_socketio_user_is_told_once_then_nothing(stack):
     # The notice once, in the page's language, and nothing after it.
     assert sum(b.startswith(slow_down("en")) for b in bodies) == 1, bodies
     assert bodies[-1].startswith(slow_down("en")), bodies
-    assert user_texts(stack, session) == [QUESTION_EN] * LIMIT
+    assert user_texts(stack, web_conversation_id(session)) == [QUESTION_EN] * LIMIT
 
 
 def telegram_post(stack: Stack, update: Dict[str, Any]) -> int:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.processes import free_port
-from tests.servers import ROOT, Stack
+from tests.servers import ROOT, Stack, web_conversation_id
 from tests.web import (
     ARTIFACTS,
     CHROMIUM,
@@ -103,7 +103,8 @@ def test_bilingual_conversation_in_the_browser(site, browser) -> None:
         assert link.get_attribute("href").startswith("https://www.iom.int")
         assert link.get_attribute("target") == "_blank"
         assert "noopener" in (link.get_attribute("rel") or "")
-        sender = session_id(page)
+        secret = session_id(page)  # the session's secret, kept by the widget
+        sender = web_conversation_id(secret)  # where the server keeps the conversation
         assert stack.slot(sender, "topic") == "headquarters"
 
         # A suggested button is clickable (and keyboard-focusable) and gets its answer.
@@ -119,7 +120,7 @@ def test_bilingual_conversation_in_the_browser(site, browser) -> None:
         page.reload()
         wait_for_bot(page, r"Genève")
         wait_for_bot(page, r"175 États membres")
-        assert session_id(page) == sender
+        assert session_id(page) == secret
         before = ask(page, "source ?")
         wait_for_bot(page, r"qui-sommes-nous", after=before)
 
@@ -131,7 +132,7 @@ def test_bilingual_conversation_in_the_browser(site, browser) -> None:
         before = ask(page, "Where are the headquarters of IOM?")
         answer = wait_for_bot(page, r"Geneva", after=before)
         assert "Genève" not in answer
-        assert session_id(page) == sender
+        assert session_id(page) == secret
         tracker = stack.tracker(sender)
         assert tracker["latest_message"]["metadata"] == {"language": "en"}
 
@@ -196,7 +197,8 @@ def test_spanish_page_in_the_browser(site, browser) -> None:
 
         # A Spanish question as people type it (no accents, no question mark): Spanish answer,
         # its source a link to the Spanish page.
-        sender = session_id(page)
+        secret = session_id(page)  # the session's secret, kept by the widget
+        sender = web_conversation_id(secret)  # where the server keeps the conversation
         before = ask(page, "que es la oim exactamente")
         answer = wait_for_bot(page, r"175 Estados Miembros", after=before)
         assert "Organización Internacional para las Migraciones" in answer
@@ -224,7 +226,7 @@ def test_spanish_page_in_the_browser(site, browser) -> None:
         page.goto(base + "/")
         assert page.evaluate("document.documentElement.lang") == "es"
         wait_for_bot(page, r"Ginebra, Suiza")
-        assert session_id(page) == sender
+        assert session_id(page) == secret
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web_widget_es.png"), full_page=True)

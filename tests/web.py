@@ -39,7 +39,7 @@ def web_credentials() -> str:
     assert any(n.endswith("socketio.SocketIOInput") for n in keep), (
         "credentials.yml must configure channels.socketio.SocketIOInput"
     )
-    return yaml.safe_dump(keep) if keep else "rest:\n"
+    return yaml.safe_dump(keep)
 
 
 class PageServer:

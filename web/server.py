@@ -7,9 +7,11 @@ talks to the Rasa server on the page's own host name at that port), IOM_RASA_PUB
 Rasa server's full URL as the browser sees it, when it is elsewhere, e.g. behind a proxy).
 
 Only a fixed list of files is served: the page, its script and style, and the rasa-webchat
-bundle from web/node_modules (installed by `make install` with `npm ci`). Every response carries
-a Content-Security-Policy that forbids inline scripts and event handlers, as a second line of
-defence behind the widget's own escaping of message text.
+bundle from web/node_modules (installed by `make install` with `npm ci`). Every response, error
+pages included, carries a Content-Security-Policy that forbids inline scripts and event handlers
+(a second line of defence behind the widget's own escaping of message text), nosniff, a
+Permissions-Policy that turns off camera, microphone, location and the like, and
+Cross-Origin-Opener-Policy.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ FILES: Dict[str, Tuple[Path, str]] = {
 }
 
 
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -65,19 +73,30 @@ def csp(rasa_url: Optional[str]) -> str:
 def make_handler(rasa_url: Optional[str], rasa_port: int) -> type:
     config = {"socketUrl": rasa_url, "rasaPort": rasa_port}
     config_js = f"window.IOM_CHAT_CONFIG = {json.dumps(config)};\n".encode()
-    policy = csp(rasa_url)
+    security_headers = {
+        "Content-Security-Policy": csp(rasa_url),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        # The page uses none of these; nothing it loads may either.
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        # No other window (a page that opened this one, or one it opens) gets a handle on it.
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "iom-chat-page"
         sys_version = ""
 
+        def end_headers(self) -> None:
+            # Every answer, http.server's own error pages (501 for other methods, 400) included.
+            for name, value in security_headers.items():
+                self.send_header(name, value)
+            super().end_headers()
+
         def _send(self, status: int, body: bytes, content_type: str, head: bool = False) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Content-Security-Policy", policy)
-            self.send_header("X-Content-Type-Options", "nosniff")
-            self.send_header("Referrer-Policy", "no-referrer")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             if not head:
