@@ -8,6 +8,7 @@ project's runtime code never does.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,11 +21,39 @@ from typing import Optional
 HOST = "127.0.0.1"
 
 
+_given: set = set()
+
+
+def _ephemeral_range() -> tuple:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = HOST) -> int:
-    """A TCP port nothing listens on now (the kernel's choice)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A TCP port nothing listens on now, below the kernel's ephemeral range, never given twice by
+    this process.
+
+    Not the kernel's choice (binding port 0): that is an ephemeral port, which the kernel may hand
+    to any outgoing connection (an HTTP client, a database connection) between this call and the
+    server's bind, so the server would fail with "address already in use" now and then. Ports
+    below the ephemeral range are never given to outgoing connections."""
+    low = max(1024, min(_ephemeral_range()[0], 65536) - 12000)
+    high = min(_ephemeral_range()[0], 65536) - 1
+    for _ in range(500):
+        port = random.randint(low, high)
+        if port in _given:
+            continue
+        try:
+            with socket.socket() as sock:
+                sock.bind((host, port))
+        except OSError:
+            continue
+        _given.add(port)
+        return port
+    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 def free_port_pair(host: str = HOST) -> int:
@@ -32,11 +61,14 @@ def free_port_pair(host: str = HOST) -> int:
     and its action server (the next one)."""
     for _ in range(50):
         first = free_port(host)
+        if first + 1 in _given:
+            continue
         try:
             with socket.socket() as sock:
                 sock.bind((host, first + 1))
         except OSError:
             continue
+        _given.add(first + 1)
         return first
     raise RuntimeError("no two consecutive free ports")
 
