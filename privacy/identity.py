@@ -6,12 +6,12 @@ people and places all day ("Who is Amy Pope?", "Is Chad a member?", "IOM in Rue 
 and must still understand those (README, "Privacy": spaCy's small models, judged on the same
 labelled messages, took public figures and countries for personal names):
 
-- `[name]`: the words after "my name is", "my name's", "I'm called", "call me", "my son's name
-  is", "Name:", a greeting then "I'm"; "je m'appelle", "je me nomme", "mon nom est", "mon prénom
-  est", "moi c'est", "mon fils s'appelle", "Nom :", "bonjour, je suis"; "me llamo", "mi nombre
-  es", "mi apellido es", "mi hijo se llama", "Nombre:", "hola, soy". One to four words, lower
-  case too, stopping at the first word that cannot be part of a name (and, et, y, je, I, from,
-  de when no capitalised word follows...);
+- `[name]`: the words after "my name is", "my name's", "I'm called", "call me" (then a capital),
+  "my son's name is", "Name:", a greeting then "I'm"; "je m'appelle", "je me nomme", "mon nom
+  est", "mon prénom est", "moi c'est", "mon fils s'appelle", "Nom :", "bonjour, je suis"; "me
+  llamo", "mi nombre es", "mi apellido es", "mi hijo se llama", "Nombre:", "hola, soy". One to
+  four words, lower case too, stopping at the first word that cannot be part of a name (and, et,
+  y, je, I, from, de when no capitalised word follows...);
 - `[address]`: a house number and a street ("12 rue de la République", "221B Baker Street",
   "Calle Mayor 15", "Rue de Lausanne 45", "Calle 45 # 12-30", "Carrera 7 No. 32-16"), with the
   postcode and town right after it ("69002 Lyon"). A street named without a house number is a
@@ -53,7 +53,6 @@ _NAME_TRIGGERS = [
     rf"\b(?:my|his|her|our)(?:\s+(?:{_RELATIVE}){_APOSTROPHE}s)?\s+(?:(?:full|first|last|family|"
     rf"given|real|sur|middle)\s*)?name(?:\s+is|{_APOSTROPHE}s|\s*[:=])",
     r"\bi(?:'m|’m| am)\s+called",
-    r"\bcall\s+me",
     r"\bi\s+go\s+by",
     # French
     rf"\bje\s+m{_APOSTROPHE}?\s?appelle",
@@ -72,6 +71,9 @@ _NAME_TRIGGERS = [
 ]
 _NAME_TRIGGER = re.compile(
     "(?:" + "|".join(_NAME_TRIGGERS) + r")(?![\w'’])[\s,:]*", re.IGNORECASE)
+# "call me X" only with a capitalised X: "you can call me Sam" is a name, "they call me names",
+# "people call me a thief" are what a person suffers and must reach the assistant whole.
+_CALL_ME_TRIGGER = re.compile(r"\bcall\s+me(?![\w'’])[\s,:]*(?=[A-ZÀ-ÖØ-Þ])", re.IGNORECASE)
 # A greeting, then "I'm X" / "je suis X" / "soy X", and only with a capitalised X: "I am French",
 # "je suis bloqué", "soy migrante" are not names.
 _GREETING_TRIGGER = re.compile(
@@ -144,16 +146,20 @@ def _name_end(text: str, start: int) -> int:
     return end
 
 
+_TRIGGERS = (_NAME_TRIGGER, _CALL_ME_TRIGGER, _GREETING_TRIGGER, _SELF_TRIGGER)
+_CAPITALISED_ONLY = (_CALL_ME_TRIGGER, _GREETING_TRIGGER)
+
+
 def _names(text: str) -> str:
     pieces, last = [], 0
     triggers = sorted(
-        [m for pattern in (_NAME_TRIGGER, _GREETING_TRIGGER, _SELF_TRIGGER)
+        [m for pattern in _TRIGGERS
          for m in pattern.finditer(text)],
         key=lambda match: match.start())
     for trigger in triggers:
         if trigger.start() < last:
             continue
-        if trigger.re is _GREETING_TRIGGER and not text[trigger.end():trigger.end() + 1].isupper():
+        if trigger.re in _CAPITALISED_ONLY and not text[trigger.end():trigger.end() + 1].isupper():
             continue  # the lookahead's class is ASCII-ish under IGNORECASE: check again
         end = _name_end(text, trigger.end())
         if end > trigger.end():

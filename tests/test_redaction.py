@@ -172,6 +172,20 @@ def test_questions_with_numbers_stay_as_they_are(message):
     assert redact(message) == message
 
 
+@pytest.mark.parametrize("message, expected", [
+    # What a person suffers reaches the assistant whole (a CI run redacted "call me names").
+    ("my neighbours call me names because I'm foreign",
+     "my neighbours call me names because I'm foreign"),
+    ("at work they call me a thief", "at work they call me a thief"),
+    ("people call me illegal", "people call me illegal"),
+    # A name after "call me" is still taken out.
+    ("you can call me Sam, what jobs do you have?", f"you can call me {NAME}, what jobs do you have?"),
+    ("Call me Jean-Baptiste. Who runs IOM?", f"Call me {NAME}. Who runs IOM?"),
+])
+def test_call_me_takes_out_a_name_not_an_insult(message, expected):
+    assert redact(message) == expected
+
+
 def test_several_kinds_in_one_message():
     message = (
         "Bonjour, je m'appelle Awa, passeport 12AB34567, tel +221 77 123 45 67, "
