@@ -110,7 +110,7 @@ lock:
 check-facts: install
 	$(BIN)/python -m actions.check_facts
 
-# Scaling out (README, "Scaling out"): PostgreSQL + Redis on 127.0.0.1, started if down.
+# Scaling out (docs/operating.md, "Scaling out"): PostgreSQL + Redis on 127.0.0.1, started if down.
 services:
 	@scripts/services.sh
 
@@ -135,7 +135,7 @@ bench: install
 bench-levers: install train
 	$(BIN)/python bench/levers.py
 
-# Privacy and review (README, "Privacy" and "Reviewing conversations"). ENDPOINTS chooses the
+# Privacy and review (docs/privacy.md; README, "Reviewing conversations"). ENDPOINTS chooses the
 # tracker store: endpoints.yml (SQLite tracker.db) or deploy/endpoints.yml (PostgreSQL, DB_* set).
 ENDPOINTS ?= endpoints.yml
 

@@ -13,7 +13,7 @@ action server is started (`make run`, `.venv/bin/rasa run actions`, a container)
   is longer is refused with 413 (the Rasa server's guard never lets one through; Rasa's HTTP API
   could);
 - bodies over 20 MB are refused from their Content-Length (Sanic's default is 100 MB);
-- its Prometheus metrics (README, "Operating it") on the port after the Rasa server's,
+- its Prometheus metrics (docs/operating.md, "Monitoring") on the port after the Rasa server's,
   IOM_METRICS_PORT + 1 (default 9103), bound to IOM_METRICS_HOST (default 127.0.0.1), started
   before the server starts (server/metrics_port.py: a port already taken is logged, and the
   action server goes on without metrics):

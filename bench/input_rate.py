@@ -1,5 +1,5 @@
 """How many messages one person can send through the chat page in 30 s: the figure behind the
-default per-sender limit IOM_RATE_LIMIT=40/30s (README, "Operating it safely").
+default per-sender limit IOM_RATE_LIMIT=40/30s (docs/operating.md, "Throttling").
 
 Runs the real servers and the chat page (per-sender limit off), drives the widget in Chromium
 (Playwright) and counts the messages sent in WINDOW seconds:

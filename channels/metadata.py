@@ -1,5 +1,6 @@
 """What is kept of a message's metadata: it is stored with the user's message in the tracker
-store, so only what the assistant uses, small, is kept (README, "Operating it safely").
+store, so only what the assistant uses, small, is kept (docs/operating.md, "What is stored with
+a message").
 
 Channels and REST clients may send any JSON object as metadata (the REST body may be up to
 IOM_MAX_BODY_BYTES, 1 MB). `kept()` returns only:

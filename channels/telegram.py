@@ -6,7 +6,8 @@ Rasa 3.6's own Telegram channel (rasa.core.channels.telegram) is subclassed and 
   aiohttp session to a throw-away event loop, so every later call failed with
   "Event loop is closed". Here nothing is called at start-up; the session is created lazily in
   the server's loop and closed in that same loop when the server stops. The webhook is
-  registered once, by hand (`python -m channels.telegram set-webhook URL`, see the README).
+  registered once, by hand (`python -m channels.telegram set-webhook URL`, see docs/operating.md,
+  "Connect to Telegram").
 * its `verify` check authenticated nothing (and cost a `getMe` call per update). Every update
   must now carry Telegram's `X-Telegram-Bot-Api-Secret-Token` header equal to
   TELEGRAM_WEBHOOK_SECRET (compared in constant time): missing -> 401, wrong -> 403, and nothing
@@ -224,7 +225,7 @@ class TelegramInput(RasaTelegramInput):
         elif not secret:
             logger.error(
                 "TELEGRAM_WEBHOOK_SECRET is not set: the Telegram webhook refuses every update "
-                "until it is (see the README, 'Connect to Telegram')."
+                "until it is (see docs/operating.md, 'Connect to Telegram')."
             )
         elif not SECRET_PATTERN.match(secret):
             logger.error(

@@ -3,8 +3,8 @@
 One renderer for `make run-scaled` (scripts/run_scaled.sh) and the tests (tests/cluster.py), so
 that what is tested is what runs.
 
-Why each Rasa server is listed twice in the `rasa` upstream (README, "Scaling out"): nginx
-marks a server it could not connect to as down for `fail_timeout` (5 s) and sends it nothing
+Why each Rasa server is listed twice in the `rasa` upstream (docs/operating.md, "Scaling out"):
+nginx marks a server it could not connect to as down for `fail_timeout` (5 s) and sends it nothing
 meanwhile, even once it is back. In a rolling restart, the server restarted first can still be
 marked down when the next one is stopped; with every primary marked down nginx answers 502 ("no
 live upstreams") without trying anyone. The second listing, as a `backup` that is never marked

@@ -1,4 +1,4 @@
-"""Personal data: what the assistant keeps, and for how long (README, "Privacy").
+"""Personal data: what the assistant keeps, and for how long (docs/privacy.md).
 
 - `privacy.redact`: e-mail addresses, phone numbers, card, IBAN and ID numbers in a user's message
   are replaced by `[email]`, `[phone]`, `[number]` in `channels/guard.py`, before NLU, the tracker

@@ -3,7 +3,7 @@
 Called by privacy/redact.py before the numbers are looked at. Each kind is recognised by what
 introduces or shapes it, not by a statistical guess, because the assistant is asked about named
 people and places all day ("Who is Amy Pope?", "Is Chad a member?", "IOM in Rue de Lausanne?")
-and must still understand those (README, "Privacy": spaCy's small models, judged on the same
+and must still understand those (docs/privacy.md: spaCy's small models, judged on the same
 labelled messages, took public figures and countries for personal names):
 
 - `[name]`: the words after "my name is", "my name's", "I'm called", "call me" (then a capital),

@@ -1,4 +1,4 @@
-"""Keyed pseudonyms of the people who write through WhatsApp and Telegram (README, "Privacy").
+"""Keyed pseudonyms of the people who write through WhatsApp and Telegram (docs/privacy.md).
 
 Rasa keeps each conversation under its sender id: in the tracker store (`events.sender_id`), in
 its logs, in the throttle's Redis keys and in the review's inputs. For WhatsApp that id would be

@@ -5,7 +5,7 @@ distress, although the page asks them not to. None of it is needed to answer, so
 NLU, the tracker store, the event broker or a log: `channels/guard.py` calls `redact_message` on
 every message of every channel.
 
-What is replaced (README, "Privacy"):
+What is replaced (docs/privacy.md):
 - `[email]`: e-mail addresses, also written `name (at) domain.org`, `name arobase domain.fr`,
   `nombre arroba dominio.es`;
 - `[phone]`: phone numbers in international form (`+33 6 12 34 56 78`, `0033 6...`, `+1 (212)

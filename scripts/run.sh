@@ -13,7 +13,7 @@
 #                        channels (default: the chat page's own, http://127.0.0.1:WEB_PORT and
 #                        http://localhost:WEB_PORT); never '*'
 #   IOM_METRICS_PORT (9102)  Prometheus metrics of the Rasa server; the action server's on the
-#                        next port (README, "Operating it"); IOM_METRICS_HOST (127.0.0.1)
+#                        next port (docs/operating.md, "Monitoring"); IOM_METRICS_HOST (127.0.0.1)
 #   IOM_RETENTION_DAYS (90)  conversations with no message for that long are deleted (daily)
 #   RUN_DIR (run)  TRACKER_DB (tracker.db)   where this run's logs go and its conversations are
 #                        kept (bench/soak.py runs a separate copy next to yours)
@@ -48,7 +48,7 @@ export IOM_ACTION_TOKEN=${IOM_ACTION_TOKEN:-$($BIN/python -c 'import secrets; pr
 sed -e "s#http://127.0.0.1:5055/webhook#http://127.0.0.1:${ACTIONS_PORT}/webhook#" \
     -e "s#^  db: tracker.db\$#  db: ${TRACKER_DB}#" endpoints.yml > "$RUN/endpoints.yml"
 
-# Retention (README, "Privacy"): conversations with no message in the last IOM_RETENTION_DAYS days
+# Retention (docs/privacy.md): conversations with no message in the last IOM_RETENTION_DAYS days
 # (default 90) are deleted now (a wrong setting stops here), then once a day while this runs.
 $BIN/python -m privacy.purge --endpoints "$RUN/endpoints.yml"
 
@@ -115,7 +115,8 @@ The IOM/OIM assistant is running.
   Operating it: http://127.0.0.1:${RASA_PORT}/ready and /live; ${metrics}
   Old conversations are deleted once a day (IOM_RETENTION_DAYS=${IOM_RETENTION_DAYS:-90}; log: $RUN/purge.log).
 MSG
-# Telegram / WhatsApp are enabled by their environment variables (README: "Connect to ...").
+# Telegram / WhatsApp are enabled by their environment variables
+# (docs/operating.md: "Connect to ...").
 if [[ -n "${TELEGRAM_TOKEN:-}" ]]; then echo "  Telegram: POST /webhooks/telegram/webhook (enabled)"; else echo "  Telegram: off (set TELEGRAM_TOKEN)"; fi
 if [[ -n "${TWILIO_AUTH_TOKEN:-}" ]]; then echo "  WhatsApp: POST /webhooks/whatsapp/webhook (enabled)"; else echo "  WhatsApp: off (set TWILIO_*)"; fi
 echo "Press Ctrl-C to stop."

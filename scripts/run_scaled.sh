@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Several Rasa servers and action servers on this machine behind nginx, sharing PostgreSQL
 # (conversations) and Redis (per-conversation lock): `make run-scaled` calls this after install,
-# training and scripts/services.sh. See README, "Scaling out".
+# training and scripts/services.sh. See docs/operating.md, "Scaling out".
 #
 # Environment (all optional):
 #   RASA_SERVERS (2)  ACTION_SERVERS (1)    how many processes of each
@@ -9,7 +9,8 @@
 #   ACTIONS_PORT (5055)                     nginx in front of the action servers
 #   BASE_PORT (5100)                        Rasa servers on BASE_PORT+1.., action servers on BASE_PORT+51..
 #   IOM_METRICS_PORT (9102)                 metrics: Rasa servers on 9102.., then the action servers
-#                                           (one port per process, printed at start; README, "Operating it")
+#                                           (one port per process, printed at start;
+#                                           docs/operating.md, "Monitoring")
 #   RASA_AUTH_TOKEN                         enables Rasa's HTTP API behind this token (off when unset)
 #   DB_HOST (127.0.0.1) DB_PORT (5432) DB_USER (postgres) DB_PASSWORD ("") DB_NAME (iom)
 #   REDIS_HOST (127.0.0.1) REDIS_PORT (6379) REDIS_PASSWORD ("")
@@ -59,7 +60,7 @@ if not cur.fetchone():
     print(f"Created database {os.environ['DB_NAME']}")
 PY
 
-# Retention (README, "Privacy"): old conversations deleted now, then once a day while this runs.
+# Retention (docs/privacy.md): old conversations deleted now, then once a day while this runs.
 $BIN/python -m privacy.purge --endpoints deploy/endpoints.yml
 
 rasa_ports=(); action_ports=()

@@ -2,7 +2,8 @@
 # Starts PostgreSQL and Redis on 127.0.0.1 if they are not answering (idempotent: does nothing
 # when both are up). tests/test_scaled.py and `make run-scaled` need them; `make test` calls this.
 # Assumes the Debian packages as installed on the CI machines (postgresql cluster "main",
-# redis-server); on other machines start your own and set DB_*/REDIS_* (see README).
+# redis-server); on other machines start your own and set DB_*/REDIS_* (see docs/operating.md,
+# "Scaling out").
 set -euo pipefail
 
 if ! pg_isready -q -h 127.0.0.1 -p "${DB_PORT:-5432}" 2>/dev/null; then

@@ -1,8 +1,8 @@
 """A Rasa server that is told to stop (SIGTERM, Ctrl-C) serves every request that reached it and
 refuses new connections at once, so that a load balancer in front sends them elsewhere.
 
-Why (README, "Scaling out"): Sanic 21.12 (Rasa 3.6's web server) stops like this: the signal
-stops the event loop, `before_server_stop` listeners run while the server still accepts
+Why (docs/operating.md, "Scaling out"): Sanic 21.12 (Rasa 3.6's web server) stops like this: the
+signal stops the event loop, `before_server_stop` listeners run while the server still accepts
 connections, and only then is the listening socket closed. Under load a Rasa server's event loop
 is busy with NLU and uvloop accepts one connection per loop iteration, so some connections are
 always waiting in the kernel's accept queue: the kernel completed their handshake and nginx has

@@ -1,5 +1,5 @@
-"""Prometheus metrics of the Rasa server (README, "Operating it"), served on IOM_METRICS_PORT by
-server/operations.py through server/metrics_port.py.
+"""Prometheus metrics of the Rasa server (docs/operating.md, "Monitoring"), served on
+IOM_METRICS_PORT by server/operations.py through server/metrics_port.py.
 
 Every label value comes from a closed set, never from what a user typed: channel names
 (`CHANNELS`, anything else counts as "other"), the reply languages fr/en/es, redaction kinds

@@ -1,4 +1,4 @@
-"""Serves this process's Prometheus metrics on a port of its own (README, "Operating it").
+"""Serves this process's Prometheus metrics on a port of its own (docs/operating.md, "Monitoring").
 
 Each server process exposes its own metrics, from prometheus-client's default registry, on its
 own port: the Rasa server on IOM_METRICS_PORT (default 9102), the action server on the next port
@@ -88,7 +88,8 @@ def serve(what: str, offset: int = 0) -> bool:
     except OSError as error:
         logger.error(
             "Metrics of the %s NOT exposed: cannot listen on %s:%d (%s). The %s goes on "
-            "without them; set IOM_METRICS_PORT to a free port (README, \"Operating it\").",
+            "without them; set IOM_METRICS_PORT to a free port "
+            "(docs/operating.md, \"Monitoring\").",
             what, address, number, error.strerror or error, what)
         return False
     logger.info("Metrics of the %s: http://%s:%d/metrics", what, address, number)

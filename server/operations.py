@@ -1,6 +1,7 @@
-"""What an operator asks the Rasa server (README, "Operating it"; the contract's "Operations"):
-`GET /ready`, `GET /live` on the server's own port, and its Prometheus metrics on a port of their
-own (IOM_METRICS_PORT, default 9102, bound to 127.0.0.1 unless IOM_METRICS_HOST says otherwise).
+"""What an operator asks the Rasa server (docs/operating.md, "Monitoring"; the contract's
+"Operations"): `GET /ready`, `GET /live` on the server's own port, and its Prometheus metrics on a
+port of their own (IOM_METRICS_PORT, default 9102, bound to 127.0.0.1 unless IOM_METRICS_HOST says
+otherwise).
 
 How they get onto Rasa's Sanic app: through Rasa's public extension point for routes, an input
 channel listed in credentials.yml (`server.operations.OperationsEndpoints`). Rasa mounts each

@@ -67,8 +67,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.rasa_port = free_port()
         self.actions_port = free_port()
-        # Metrics (README, "Operating it"): the Rasa server's on this port, the action server's on
-        # the next one; never the defaults (9102, 9103), which a developer's `make run` may hold.
+        # Metrics (docs/operating.md, "Monitoring"): the Rasa server's on this port, the action
+        # server's on the next one; never the defaults (9102, 9103), which a developer's `make run`
+        # may hold.
         self.metrics_port = free_port_pair()
         self.token = secrets.token_hex(16)
         self.tracker_db = self.workdir / "tracker.db"
@@ -170,7 +171,7 @@ class Stack:
 
 def web_conversation_id(session_secret: str) -> str:
     """Where the web chat keeps a session's conversation: `web-` and 32 hex digits of the SHA-256
-    of "web\n" + the secret the server confirmed (README, "Privacy"), written out here."""
+    of "web\n" + the secret the server confirmed (docs/privacy.md), written out here."""
     return "web-" + hashlib.sha256(f"web\n{session_secret}".encode()).hexdigest()[:32]
 
 

@@ -1,7 +1,7 @@
-"""deploy/'s monitoring files (README, "Operating it"): the Prometheus alert rules and scrape
-configuration, the Grafana dashboard, the Helm probes and nginx's probe locations. No Prometheus
-or Grafana runs here (Debian's prometheus package is a 96 MB server), so their structure is
-checked: what Prometheus and Grafana need to load them, and that every metric they name is one
+"""deploy/'s monitoring files (docs/operating.md, "Monitoring"): the Prometheus alert rules and
+scrape configuration, the Grafana dashboard, the Helm probes and nginx's probe locations. No
+Prometheus or Grafana runs here (Debian's prometheus package is a 96 MB server), so their structure
+is checked: what Prometheus and Grafana need to load them, and that every metric they name is one
 the servers expose (the names of the contract and of issue 25, written here)."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_alert_rules_load_and_cover_what_issue_25_asks():
         assert rule["annotations"]["summary"], name
     assert "iom_ready" in alerts["IOMNotReady"]["expr"]
     assert "histogram_quantile(0.95" in alerts["IOMSlowReplies"]["expr"]
-    assert "> 0.5" in alerts["IOMSlowReplies"]["expr"]  # the threshold README explains
+    assert "> 0.5" in alerts["IOMSlowReplies"]["expr"]  # the threshold docs/operating.md explains
     assert {"iom_not_understood_total", "iom_messages_total"} <= metric_names(alerts["IOMNotUnderstood"]["expr"])
     assert "iom_action_errors_total" in alerts["IOMActionErrors"]["expr"]
     for job in re.findall(r'job=~"([^"]+)"', alerts["IOMNotReady"]["expr"]):

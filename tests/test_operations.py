@@ -1,4 +1,5 @@
-"""Operating it (README, "Operating it"; the contract's "Operations"), end to end on real servers.
+"""Monitoring (docs/operating.md, "Monitoring"; the contract's "Operations"), end to end on real
+servers.
 
 The real Rasa server with every channel of the project's credentials.yml (REST, socket.io through
 python-socketio's client, Telegram and WhatsApp through the local stand-ins of their APIs, and

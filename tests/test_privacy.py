@@ -87,7 +87,7 @@ def run(tmp_path_factory):
         )
     finally:
         stack.stop()
-    # Where the web chat's conversation is kept (README, "Privacy").
+    # Where the web chat's conversation is kept (docs/privacy.md).
     stack.web_sender = web_conversation_id(secret)
     return workdir, stack, rest_replies, socket_replies
 

@@ -52,7 +52,7 @@ from tests.tracker_seed import Conversation, save, sqlite_store
 
 def test_forget_finds_a_web_chat_conversation_from_the_browsers_session_id():
     """The widget keeps the session's secret in localStorage; the conversation is stored under
-    `web-` and the first 32 hex digits of SHA-256("web\\n" + secret) (README, "Privacy")."""
+    `web-` and the first 32 hex digits of SHA-256("web\\n" + secret) (docs/privacy.md)."""
     import hashlib
 
     from privacy.pseudonym import candidates

@@ -4,7 +4,7 @@ labelled_*.yml (what privacy/identity.py was written on) and holdout_*.yml (writ
 kept apart): no labelled personal data is left in the redacted text, every placeholder stands
 for labelled personal data of its kind, and every question without personal data comes out as
 typed ("Who is Amy Pope?", "Is Chad a member?", "IOM in Rue de Lausanne?"). The figures:
-`python -m bench.redaction_quality` (README, "Privacy").
+`python -m bench.redaction_quality` (docs/privacy.md).
 """
 
 from __future__ import annotations

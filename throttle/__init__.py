@@ -1,4 +1,4 @@
-"""Limits on messages for every channel (README, "Operating it safely").
+"""Limits on messages for every channel (docs/operating.md, "Throttling" and "Per address").
 
 `channels/guard.py` asks `refusal(message, address)` for each user message before anything else.
 Over a limit the message is neither processed nor stored; the guard tells the user once
@@ -120,7 +120,7 @@ async def refusal(message: Any, address: Optional[str] = None) -> Optional[Decis
     if limits.sender is not None:
         decision = await store.hit(f"sender:{sender}", limits.sender)
         if not decision.allowed:
-            if decision.first:  # no sender id in the log (README, "Privacy")
+            if decision.first:  # no sender id in the log (docs/privacy.md)
                 logger.info("A %s sender is over the limit of %s; refusing for %.0f s",
                             message.input_channel or "unknown", limits.sender,
                             decision.retry_after)

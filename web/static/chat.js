@@ -6,7 +6,7 @@
  * conversation continues (the widget keeps its session id and history in localStorage, and the
  * server keeps the conversation under that id).
  *
- * The second half is the accessibility layer over the widget (README "Accessibility", tested by
+ * The second half is the accessibility layer over the widget (docs/accessibility.md, tested by
  * tests/test_web_accessibility.py): focus, the lang of each message, who said what, what is
  * announced, and a notice when the Rasa server cannot be reached.
  */
@@ -132,7 +132,7 @@
     return window.location.protocol + "//" + window.location.hostname + ":" + port;
   }
 
-  // --- Accessibility layer over rasa-webchat 1.0.1 (README "Accessibility") -----------------
+  // --- Accessibility layer over rasa-webchat 1.0.1 (docs/accessibility.md) -----------------
   // The widget is a React bundle we do not change: this code adds what it lacks, from outside,
   // after each of its renders (a MutationObserver). It only adds attributes and small
   // visually hidden spans to the widget's elements, never removes or moves them.
