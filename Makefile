@@ -135,8 +135,9 @@ bench: install
 bench-levers: install train
 	$(BIN)/python bench/levers.py
 
-# Privacy and review (docs/privacy.md; README, "Reviewing conversations"). ENDPOINTS chooses the
-# tracker store: endpoints.yml (SQLite tracker.db) or deploy/endpoints.yml (PostgreSQL, DB_* set).
+# Privacy and review (docs/privacy.md; docs/editing-facts.md, "Reviewing conversations").
+# ENDPOINTS chooses the tracker store: endpoints.yml (SQLite tracker.db) or deploy/endpoints.yml
+# (PostgreSQL, DB_* set).
 ENDPOINTS ?= endpoints.yml
 
 # Deletes conversations with no message in the last IOM_RETENTION_DAYS days (default 90).

@@ -60,8 +60,8 @@ TERM = "term"
 # FallbackClassifier's threshold in config.yml (tests/test_actions.py checks they agree): under
 # it the classifier's guess is not trusted, so no other intent is taken at a lower confidence.
 FALLBACK_THRESHOLD = 0.25
-# The lowest classifier confidence at which a topic is offered as a suggestion when a message is
-# not understood. Measured by bench/suggestion_floor.py on unsure hold-out messages (README,
+# The lowest classifier confidence at which a topic is offered as a suggestion when a message is not
+# understood. Measured by bench/suggestion_floor.py on unsure hold-out messages (docs/testing.md,
 # "When unsure, suggest"): from 0.08 up, 21% of the ranked topics were the right one, twice a
 # starter topic's 11%; between 0.02 and 0.08, 12%, no better than a starter.
 SUGGESTION_FLOOR = 0.08

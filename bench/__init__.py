@@ -1,1 +1,2 @@
-"""Benchmarks and measurements: each prints figures (README, BENCHMARKS.md); none is imported at run time."""
+"""Benchmarks and measurements: each prints figures (docs/testing.md, "Benchmarks"; BENCHMARKS.md);
+none is imported at run time."""

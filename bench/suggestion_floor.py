@@ -9,7 +9,7 @@ that does fall back, and keeps the unsure ones (nlu_fallback) whose right answer
 each ranked topic a button could offer (`suggestion_topic`) it counts, per confidence band, how
 often it is the right one; and for a few floors, how often the right topic is among the buttons,
 how many buttons there are and how many replies get no suggestion (starter topics instead).
-Prints tables; README "When unsure, suggest" quotes them.
+Prints tables; docs/testing.md, "When unsure, suggest", quotes them.
 """
 
 from __future__ import annotations

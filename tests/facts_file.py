@@ -51,7 +51,8 @@ def term(term_id: str) -> Dict[str, Any]:
 
 def sources(entry: Dict[str, Any], lang: str) -> List[str]:
     """The sources an answer from `entry` (a fact, a situation, a term) cites in `lang`: its own
-    list in `sources_by_language` where it has one, else `sources` (README, Facts)."""
+    list in `sources_by_language` where it has one, else `sources` (docs/editing-facts.md, "Rules
+    for every text")."""
     return (entry.get("sources_by_language") or {}).get(lang) or entry["sources"]
 
 

@@ -282,9 +282,9 @@ def actions_of_last_turn(tracker):
 
 def replay_stories(stack, path: Path):
     """Replays a test stories file through the real Rasa and action servers, one conversation per
-    story: this is the test of the stories (README, "Tests"). Returns the steps whose predicted
-    intent or actions differ from the story's, the language slot after each step, and the fact ids
-    never reached."""
+    story: this is the test of the stories (docs/testing.md, "What `make test` runs"). Returns the
+    steps whose predicted intent or actions differ from the story's, the language slot after each
+    step, and the fact ids never reached."""
     stories = yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]
     wrong, languages, topics = [], [], set()
     for story in stories:
@@ -384,9 +384,10 @@ def test_a_question_about_iom_with_no_fact_gets_an_honest_answer(stack):
 
 
 
-# "When unsure, suggest" (README): the topics the classifier ranked at SUGGESTION_FLOOR or more, at
-# most three, in its order. Written here, apart from actions/understanding.py: what each ranked
-# intent offers as a button (no office or country named in the message below).
+# "When unsure, suggest" (docs/what-it-answers.md; the floor measured: docs/testing.md): the topics
+# the classifier ranked at SUGGESTION_FLOOR or more, at most three, in its order. Written here,
+# apart from actions/understanding.py: what each ranked intent offers as a button (no office or
+# country named in the message below).
 SUGGESTION_FLOOR = 0.08
 NOT_A_TOPIC = {
     "nlu_fallback", "greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope",

@@ -156,7 +156,7 @@ def short_messages():
 def test_short_messages_are_answered_in_their_language(stack):
     """Each message of tests/short_messages in a new conversation (after a first message in the
     conversation's language where the item gives one): the `language` slot of the reply. Figures
-    per language go to results/short_messages.json (README)."""
+    per language go to results/short_messages.json (docs/testing.md, "Short messages")."""
     results = {}
     for lang, entry in short_messages():
         me = new_sender()
@@ -176,5 +176,5 @@ def test_short_messages_are_answered_in_their_language(stack):
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     assert set(results) == {"fr", "en", "es"} and all(r["messages"] >= 40 for r in results.values())
     for lang, result in results.items():
-        # At most one miss in twenty per language (measured: README, "Short messages").
+        # At most one miss in twenty per language (measured: docs/testing.md, "Short messages").
         assert result["right"] / result["messages"] >= 0.95, (lang, result["wrong"])

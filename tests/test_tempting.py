@@ -3,7 +3,7 @@
 Each message starts a new conversation on the real Rasa and action servers (REST channel). The
 fact the reply came from is the `topic` slot that turn set (contract); it is a wrong fact when it
 is not one of the entry's `ok` ids, and a miss when an entry that `needs_answer` got no fact at
-all. Counts per language go to results/tempting.json (README, "Tempting messages").
+all. Counts per language go to results/tempting.json (docs/testing.md, "Tempting messages").
 """
 
 from __future__ import annotations
