@@ -123,8 +123,6 @@ def _reply_without_fact(
 
 
 def _reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-    """Either action may meet either kind of intent once resolve_intent has corrected the
-    classifier (a named office, another organisation named, markup only)."""
     intent = _intent(tracker)
     if intent in FACT_INTENTS:
         events = _answer_fact(dispatcher, tracker, intent)
@@ -135,23 +133,16 @@ def _reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text
 
 
 class ActionAnswerFact(Action):
-    """Answers fact questions and follow-ups (more, source, since when) from the facts file."""
+    """Every reply, from the facts file: a fact and its follow-ups (more, source, since when),
+    which set the topic, or a reply that sets none (greeting, thanks, help, off-topic, not
+    understood, not in the facts, no opinion).
+
+    One action, not one per kind of reply: which reply is chosen by the intent once
+    resolve_intent has corrected the classifier (a named office, another organisation named,
+    markup only), and a rule chosen on the classifier's intent would often be the wrong one."""
 
     def name(self) -> Text:
         return "action_answer_fact"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        return _reply(dispatcher, tracker)
-
-
-class ActionSmallTalk(Action):
-    """Greeting, thanks, help, out-of-scope, not-understood and "not in the facts" replies (never
-    set the topic)."""
-
-    def name(self) -> Text:
-        return "action_small_talk"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -46,10 +46,10 @@ MAX_COUNTRIES = 3
 
 SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope")
 # A question about IOM that no fact answers (budget, staff numbers...): said so, never the
-# nearest topic. Answered by action_small_talk: it sets no topic.
+# nearest topic. Its reply sets no topic.
 NOT_IN_FACTS_INTENT = "ask_not_in_facts"
 # Asked for IOM's or the assistant's view of a government's policy: no opinion is given, and
-# what can be told instead is offered. Answered by action_small_talk: it sets no topic.
+# what can be told instead is offered. Its reply sets no topic.
 OPINION_INTENT = "ask_opinion"
 # A person's own situation (entity `situation`, data/nlu/situations.yml), read with this intent.
 PERSONAL_HELP_INTENT = "ask_personal_help"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.facts_file import message  # noqa: E402
 from tests.processes import free_port, stop_process  # noqa: E402
 
-GREETING = "Bonjour"  # answered by action_small_talk: the action server must be up too
+GREETING = "Bonjour"  # answered by the action server: it must be up too
 
 
 def first_reply(port: int) -> str:

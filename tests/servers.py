@@ -114,7 +114,7 @@ class Stack:
     def start_rasa(self) -> None:
         endpoints = self.endpoints or (
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
-            "  read_only_actions: [action_answer_fact, action_small_talk]\n"
+            "  read_only_actions: [action_answer_fact]\n"
             # Same tracker store as endpoints.yml (server/tracker_store.py), on a temp SQLite file.
             f"tracker_store:\n  type: server.tracker_store.WindowedSQLTrackerStore\n"
             f"  dialect: sqlite\n  db: {self.tracker_db}\n"

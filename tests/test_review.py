@@ -25,7 +25,7 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 def conversations() -> List[Conversation]:
-    fallback = dict(bot=NOT_UNDERSTOOD_FR, action="action_small_talk")
+    fallback = dict(bot=NOT_UNDERSTOOD_FR, action="action_answer_fact")
     a = (Conversation("a", NOW - 2 * DAY)
          .turn("Bonjour", "greet", 0.9, buttons=[("Qui est l'OIM", "/ask_identity")])
          .turn("Qui dirige l'OIM ?", "ask_office", 0.85, topic="director_general",

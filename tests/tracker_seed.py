@@ -74,7 +74,7 @@ class Conversation:
             text, {"name": intent, "confidence": confidence}, [], parse_data,
             timestamp=self._tick(0), input_channel=channel, metadata=metadata or {},
         ))
-        action = action or ("action_answer_fact" if topic else "action_small_talk")
+        action = action or "action_answer_fact"
         self.events.append(ActionExecuted(action, timestamp=self._tick()))
         if bot is not None:
             data = {"buttons": [{"title": t, "payload": p} for t, p in buttons]} if buttons else {}
