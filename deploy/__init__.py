@@ -1,1 +1,2 @@
-"""Deployment files for several Rasa processes; lock_store.py is loaded by Rasa by module path."""
+"""Deployment files for several Rasa processes; nginx.py fills in nginx.conf (python -m
+deploy.nginx). Nothing here is imported by the running assistant."""

@@ -17,7 +17,7 @@ how it is handled:
   the server may have read it, run the action and died before answering, and nothing on the
   client side tells that apart from a close that crossed the request. So the request is sent
   once more, on a new connection, only for an action the endpoint marks as safe to run twice:
-  `read_only_actions` under `action_endpoint` in endpoints.yml (this assistant's two actions only
+  `read_only_actions` under `action_endpoint` in endpoints.yml (this assistant's one action only
   read the facts file and return events). Any other action's call fails as in Rasa (the user gets
   "temporarily unavailable"), as do all other errors (refused, timeout, HTTP status), so a
   stopped action server still fails fast.
