@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import understanding
-from actions.actions import ActionAnswerFact, ActionSmallTalk
+from actions.actions import ActionAnswerFact
 from actions.facts import load_facts
 from tests import facts_file
 from tests.servers import ROOT
@@ -150,11 +150,11 @@ def test_follow_up_without_topic_offers_topics_and_leaves_topic_empty():
 
 
 def test_page_language_is_the_default_until_the_user_writes_otherwise():
-    messages, slots = run(ActionSmallTalk(), tracker("/greet", "greet", metadata={"language": "en"}))
+    messages, slots = run(ActionAnswerFact(), tracker("/greet", "greet", metadata={"language": "en"}))
     assert messages[0]["text"].startswith("Hello")
     assert slots == {"language": "en", "channel_language": "en"}
     page_en = {"metadata": {"language": "en"}, "channel_language": "en"}
-    messages, slots = run(ActionSmallTalk(), tracker("bonjour", "greet", language="en", **page_en))
+    messages, slots = run(ActionAnswerFact(), tracker("bonjour", "greet", language="en", **page_en))
     assert messages[0]["text"].startswith("Bonjour") and slots == {"language": "fr"}
     # The page is still English, but the user writes French: an ambiguous message stays French.
     messages, slots = run(ActionAnswerFact(), tracker("OIM ?", "ask_identity", language="fr", **page_en))
@@ -178,19 +178,19 @@ def test_ambiguous_short_message_keeps_the_conversation_language():
 
 @pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope", "nlu_fallback"])
 def test_small_talk_never_sets_the_topic(intent):
-    messages, slots = run(ActionSmallTalk(), tracker("hmm", intent, language="en", topic="visas"))
+    messages, slots = run(ActionAnswerFact(), tracker("hmm", intent, language="en", topic="visas"))
     assert set(slots) == {"language"}
     assert messages[0]["text"]
 
 
 def test_out_of_scope_says_what_the_assistant_can_answer():
-    messages, _ = run(ActionSmallTalk(), tracker("quel temps fait-il à Paris ?", "out_of_scope"))
+    messages, _ = run(ActionAnswerFact(), tracker("quel temps fait-il à Paris ?", "out_of_scope"))
     assert "OIM" in messages[0]["text"] and messages[0]["buttons"]
 
 
 def test_a_named_office_wins_over_a_not_understood_guess():
     messages, slots = run(
-        ActionSmallTalk(),
+        ActionAnswerFact(),
         tracker("tell me what the office of the chief of staff does", "nlu_fallback", [office("chief_of_staff")]),
     )
     assert slots["topic"] == "chief_of_staff" and "Chief of Staff" in messages[0]["text"]
@@ -199,7 +199,7 @@ def test_a_named_office_wins_over_a_not_understood_guess():
 def test_a_named_office_does_not_overrule_off_topic():
     # Other organisations have chiefs of staff and directors general too.
     messages, slots = run(
-        ActionSmallTalk(),
+        ActionAnswerFact(),
         tracker("who is the White House chief of staff?", "out_of_scope", [office("chief_of_staff")], language="en"),
     )
     assert "topic" not in slots and "only answer questions about IOM" in messages[0]["text"]
@@ -224,9 +224,8 @@ def test_a_country_value_that_is_not_a_country_code_is_never_echoed(value):
     assert slots["topic"] == "member_states"
 
 
-@pytest.mark.parametrize("action", [ActionAnswerFact(), ActionSmallTalk()])
-def test_markup_only_message_is_not_understood(action):
-    messages, slots = run(action, tracker("<img src=x onerror=alert(1)>", "ask_agenda_2030", language="en"))
+def test_markup_only_message_is_not_understood():
+    messages, slots = run(ActionAnswerFact(), tracker("<img src=x onerror=alert(1)>", "ask_agenda_2030", language="en"))
     assert messages[0]["text"].startswith("Sorry, I didn't understand")
     assert "topic" not in slots
 
@@ -304,7 +303,7 @@ def test_what_an_office_does_never_overrules_the_classifier():
     assert slots["topic"] == "our_work"
     messages, slots = run(ActionAnswerFact(), tracker("IOM management structure", "ask_leadership", [function("ddg_management_reform")]))
     assert slots["topic"] == "leadership"
-    messages, slots = run(ActionSmallTalk(), tracker("communication tips", "out_of_scope", [function("office_partnerships")]))
+    messages, slots = run(ActionAnswerFact(), tracker("communication tips", "out_of_scope", [function("office_partnerships")]))
     assert "topic" not in slots
 
 
@@ -361,7 +360,7 @@ def test_a_question_about_iom_with_no_fact_says_so_and_where_to_look():
         {"name": "ask_partnerships", "confidence": 0.2},
         {"name": "ask_identity", "confidence": 0.05},
     ]
-    messages, slots = run(ActionSmallTalk(), t)
+    messages, slots = run(ActionAnswerFact(), t)
     assert messages[0]["text"].startswith("I don't have that figure") and "https://www.iom.int" in messages[0]["text"]
     assert "topic" not in slots  # no fact was given
     payloads = [b["payload"] for b in messages[0]["buttons"]]
@@ -386,7 +385,7 @@ def test_not_understood_offers_the_topics_ranked_highest():
         {"name": "ask_office", "confidence": 0.1},
         {"name": "ask_visas", "confidence": understanding.SUGGESTION_FLOOR / 2},
     ]
-    messages, slots = run(ActionSmallTalk(), fallback_tracker(ranking, [function("office_strategy")]))
+    messages, slots = run(ActionAnswerFact(), fallback_tracker(ranking, [function("office_strategy")]))
     assert messages[0]["text"].startswith("Sorry, I'm not sure I understood")
     assert [b["payload"] for b in messages[0]["buttons"]] == [
         "/ask_careers", "/ask_voluntary_return", '/ask_office{"office":"office_strategy"}'
@@ -396,14 +395,14 @@ def test_not_understood_offers_the_topics_ranked_highest():
 
 def test_not_understood_without_a_likely_topic_offers_the_starter_topics():
     ranking = [{"name": "out_of_scope", "confidence": 0.2}, {"name": "ask_visas", "confidence": 0.05}]
-    messages, _ = run(ActionSmallTalk(), fallback_tracker(ranking))
+    messages, _ = run(ActionAnswerFact(), fallback_tracker(ranking))
     assert messages[0]["text"].startswith("Sorry, I didn't understand")
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_identity", "/ask_leadership", "/ask_member_states"]
 
 
 def test_one_likely_topic_is_offered_with_a_starter_topic():
     ranking = [{"name": "inform_country", "confidence": 0.2}, {"name": "greet", "confidence": 0.2}]
-    messages, _ = run(ActionSmallTalk(), fallback_tracker(ranking))
+    messages, _ = run(ActionAnswerFact(), fallback_tracker(ranking))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_member_states", "/ask_identity"]
 
 
@@ -459,7 +458,7 @@ def test_spanish_membership_answer_names_the_country_in_spanish():
 
 @pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "bot_challenge", "help", "out_of_scope"])
 def test_spanish_small_talk(intent):
-    messages, slots = run(ActionSmallTalk(), tracker("hola que tal, gracias", intent, language="fr"))
+    messages, slots = run(ActionAnswerFact(), tracker("hola que tal, gracias", intent, language="fr"))
     assert messages[0]["text"] == facts_file.message(intent, "es")
     assert slots["language"] == "es" and "topic" not in slots
 

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswerFact, ActionSmallTalk
+from actions.actions import ActionAnswerFact
 from actions.answers import answer, key_terms_reply, office_lines, opinion_reply, small_talk_reply
 from actions.facts import LANGUAGES, load_facts
 from actions.understanding import resolve_intent, situation, speaks_of_self, terms
@@ -203,7 +203,7 @@ def test_the_action_sets_the_term_and_situation_slots_and_clears_them_on_another
         [entity("situation", "lost_papers"), entity("country", "LY")], term="refugee"))
     assert slots == {"language": "en", "topic": "personal_help", "country": "LY", "term": None,
                      "situation": "lost_papers"}
-    messages, slots = _run(ActionSmallTalk(), _tracker(
+    messages, slots = _run(ActionAnswerFact(), _tracker(
         "what do you think of Europe's migration policies?", "ask_opinion", topic="careers"))
     assert messages[0]["text"] == facts_file.message("opinion", "en") and "topic" not in slots
 
