@@ -140,3 +140,12 @@ def test_a_new_conversation_follows_the_text_not_a_default(text, expected):
 @pytest.mark.parametrize("text", ["OIM", "IOM ?", "HQ", "12345", "👍", ""])
 def test_a_new_conversation_with_nothing_to_tell_is_in_french(text):
     assert detect_language(text, None) == "fr"
+
+
+@pytest.mark.parametrize("text", ["a" * 5000, "x" * 40 + "!!", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"])
+@pytest.mark.parametrize("light", [False, True], ids=["full", "light"])
+def test_letters_without_a_word_keep_the_language(text, light):
+    # A run of letters longer than any word is no language: the conversation's, else French
+    # (a 5,000-letter "aaaa..." got the "too long" notice in Spanish in a new conversation).
+    assert detect_language(text, None, light=light) == "fr"
+    assert detect_language(text, "en", light=light) == "en"
