@@ -141,7 +141,7 @@ def normalise_language(value: object) -> Optional[str]:
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 # A run of letters as long as a word of French, English or Spanish can be (the longest common
 # ones have about 25 letters); anything longer is not a word of any of them.
-_WORD_SIZED = re.compile(r"\b[^\W\d_]{1,30}\b")
+_WORD_SIZED = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,30}(?![^\W\d_])")
 
 
 def _has_word(text: str) -> bool:
@@ -182,11 +182,10 @@ def detect_language(text: str, fallback: Optional[str] = None, light: bool = Fal
         # Empty, or a button payload such as /ask_history: says nothing about the language.
         return fallback
     sample = text[:500]
-    if not any(c.isalpha() for c in sample):
-        return fallback
     if not _WORD_SIZED.search(sample):
-        # Letters but no word: one run of hundreds ("aaaa...", a pasted key). Lingua still gives
-        # it a language with confidence, and a notice in that language reads as a wrong guess.
+        # No letters, or letters but no word: one run of hundreds ("aaaa...", a pasted key).
+        # Lingua still gives such a run a language with confidence, and a notice in that language
+        # reads as a wrong guess.
         return fallback
     if light:
         # The light models are unsure of short texts and of text without any common word: the
